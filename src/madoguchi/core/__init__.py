@@ -1,0 +1,1 @@
+"""The ground every domain stands on: settings, database, errors, i18n, text, ids."""

@@ -1,0 +1,21 @@
+"""Request dependencies shared by every domain's routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from madoguchi.core.db import unit_of_work
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(request.app.state.session_factory) as session:
+        yield session
+
+
+# scope="function": the unit of work commits before the response is sent, so a client is never
+# told "done" about a transaction that then fails to commit.
+Session = Annotated[AsyncSession, Depends(_session, scope="function")]

@@ -1,0 +1,44 @@
+"""One hierarchy for every expected failure.
+
+Each error has a stable ``code`` (it becomes the problem type URI), an HTTP status and a message
+that is a translatable template. Routes turn them into RFC 9457 problem+json or a friendly page;
+an expected failure is never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class MadoguchiError(Exception):
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "The request could not be completed"
+
+    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.field = field
+        self.params = params
+
+    @property
+    def type_uri(self) -> str:
+        return f"https://madoguchi.jp/problems/{self.code}"
+
+
+class InvalidInput(MadoguchiError):
+    code = "invalid-input"
+    status = 422
+    title = "The input is not valid"
+
+
+class NotFound(MadoguchiError):
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class ServiceUnavailable(MadoguchiError):
+    code = "service-unavailable"
+    status = 503
+    title = "The service is temporarily unavailable"

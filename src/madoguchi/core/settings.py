@@ -1,0 +1,70 @@
+"""All configuration, read once from ``MADOGUCHI_*`` environment variables.
+
+Nothing else in madoguchi reads the environment: take a ``Settings`` from ``get_settings()``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "production"]
+Language = Literal["ja", "en"]
+LogFormat = Literal["text", "json"]
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MADOGUCHI_", extra="ignore")
+
+    environment: Environment = "development"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str = ""
+    default_language: Language = "ja"
+    log_format: LogFormat = "text"
+    log_level: str = "INFO"
+    workers: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.environment == "production" and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                "MADOGUCHI_SECRET_KEY must be set to at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters in production"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or an SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'madoguchi.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key; in development one is generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,30 @@
+"""Text normalisation at the input boundary: NFC for storage, width and kana folding for search."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import jaconv
+
+# Dashes people type between digits, in every width and script.
+_DASHES = "-‐‑‒–—―−－ー─━ｰ"
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII becomes half-width; half-width kana becomes full-width (NFKC)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def search_key(text: str) -> str:
+    """A form for matching: NFKC, hiragana as katakana, no spaces, case-folded."""
+    folded = jaconv.hira2kata(fold_width(text))
+    return "".join(folded.split()).casefold()
+
+
+def strip_separators(text: str) -> str:
+    """Drop spaces, dashes and the postal mark that people put between digits."""
+    return "".join(ch for ch in fold_width(text) if ch not in _DASHES and ch != "〒" and not ch.isspace())

@@ -1,0 +1,57 @@
+"""The application factory: one ASGI app serving the portal, the API and the health checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from madoguchi import __version__, migrations
+from madoguchi.core.db import create_engine, create_session_factory
+from madoguchi.core.logs import configure_logging
+from madoguchi.core.settings import Settings, get_settings
+from madoguchi.core.templating import STATIC_DIR
+from madoguchi.tenants import api as tenants_api
+from madoguchi.tenants import pages as tenants_pages
+from madoguchi.web import api_docs, errors, health, pages
+from madoguchi.web.middleware import LanguageMiddleware, SecurityHeadersMiddleware
+
+API_DESCRIPTION = """The public API of madoguchi (窓口), the platform on which every public body in
+Japan runs its procedures online. Errors are RFC 9457 problem+json documents with a stable `code`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="madoguchi API",
+        version=__version__,
+        description=API_DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(LanguageMiddleware, default=settings.default_language)
+    app.add_middleware(SecurityHeadersMiddleware)
+    for router in (health.router, pages.router, tenants_pages.router, tenants_api.router, api_docs.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.engine = create_engine(settings.resolved_database_url())
+    app.state.session_factory = create_session_factory(app.state.engine)
+    app.state.head_revision = migrations.head_revision()
+    try:
+        yield
+    finally:
+        # Graceful shutdown: uvicorn has finished in-flight requests; close pooled connections.
+        await app.state.engine.dispose()
