@@ -16,7 +16,9 @@ from madoguchi.core.settings import get_settings
 from madoguchi.tenants import cli as tenants_cli
 from madoguchi.tenants import service as tenants
 
-app = typer.Typer(help="madoguchi (窓口): every public body's procedures online.", no_args_is_help=True)
+app = typer.Typer(
+    help="madoguchi (窓口): every public body's procedures online.", no_args_is_help=True
+)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tenants_cli.app, name="tenants")

@@ -29,7 +29,7 @@ def parse_language(value: str | None) -> Language | None:
     for part in (value or "").split(","):
         tag = part.split(";")[0].strip().lower()[:2]
         if tag in LANGUAGES:
-            return tag  # type: ignore[return-value]
+            return tag
     return None
 
 

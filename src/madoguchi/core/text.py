@@ -27,4 +27,6 @@ def search_key(text: str) -> str:
 
 def strip_separators(text: str) -> str:
     """Drop spaces, dashes and the postal mark that people put between digits."""
-    return "".join(ch for ch in fold_width(text) if ch not in _DASHES and ch != "〒" and not ch.isspace())
+    return "".join(
+        ch for ch in fold_width(text) if ch not in _DASHES and ch != "〒" and not ch.isspace()
+    )

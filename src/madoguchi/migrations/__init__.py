@@ -34,7 +34,8 @@ def alembic_config(database_url: str) -> Config:
 
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
-    assert head is not None, "the migrations have no head"
+    if head is None:
+        raise RuntimeError("the migrations have no head revision")
     return head
 
 

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from madoguchi.core.db import Base, create_engine, is_sqlite
-from madoguchi.migrations import _tenant_models  # noqa: F401  (registers tables)
+from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
 
 
 def _run(connection: Connection) -> None:

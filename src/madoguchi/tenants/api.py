@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -22,7 +22,7 @@ from madoguchi.tenants.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["public bodies"])
 
-PROBLEMS = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such public body or postal code (problem+json)"},
     422: {"description": "The input is malformed; the problem names the field (problem+json)"},
 }
@@ -32,7 +32,9 @@ PROBLEMS = {
 async def list_tenants(
     session: Session,
     kind: Annotated[TenantKind | None, Query(description="only bodies of this kind")] = None,
-    prefecture: Annotated[str | None, Query(description="2-digit or 6-digit prefecture code")] = None,
+    prefecture: Annotated[
+        str | None, Query(description="2-digit or 6-digit prefecture code")
+    ] = None,
     q: Annotated[str | None, Query(max_length=100, description="name, kana or code")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 20,
     offset: Annotated[int, Query(ge=0, le=service.MAX_OFFSET)] = 0,

@@ -7,9 +7,9 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.commands import run_in_unit_of_work
 from madoguchi.tenants import service
@@ -28,9 +28,13 @@ class OutputFormat(StrEnum):
 @app.command("list")
 def list_command(
     kind: Annotated[TenantKind | None, typer.Option(help="only bodies of this kind")] = None,
-    prefecture: Annotated[str | None, typer.Option(help="2-digit or 6-digit prefecture code")] = None,
+    prefecture: Annotated[
+        str | None, typer.Option(help="2-digit or 6-digit prefecture code")
+    ] = None,
     q: Annotated[str | None, typer.Option(help="name, kana or code")] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.TABLE,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json")
+    ] = OutputFormat.TABLE,
 ) -> None:
     """List public bodies, all of them unless filtered."""
 
@@ -44,14 +48,18 @@ def list_command(
         return
     table = Table("code", "kind", "name", "kana", "prefecture")
     for tenant in tenants:
-        table.add_row(tenant.code, tenant.kind, tenant.name, tenant.name_kana, tenant.prefecture_code or "")
+        table.add_row(
+            tenant.code, tenant.kind, tenant.name, tenant.name_kana, tenant.prefecture_code or ""
+        )
     console.print(table)
     console.print(f"{len(tenants)} public bodies")
 
 
 @app.command("show")
 def show_command(
-    code: Annotated[str, typer.Argument(help="6-digit JIS X 0402 code, 5-digit base, or national code")],
+    code: Annotated[
+        str, typer.Argument(help="6-digit JIS X 0402 code, 5-digit base, or national code")
+    ],
 ) -> None:
     """Show one public body as JSON, with its wards if it is a designated city."""
 

@@ -30,7 +30,10 @@ def with_check_digit(base: str) -> str:
 
 def is_valid_jis_code(code: str) -> bool:
     return (
-        len(code) == 6 and code.isascii() and code.isdigit() and jis_check_digit(code[:5]) == code[5]
+        len(code) == 6
+        and code.isascii()
+        and code.isdigit()
+        and jis_check_digit(code[:5]) == code[5]
     )
 
 

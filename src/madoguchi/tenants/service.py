@@ -11,8 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from madoguchi.core.ids import uuid7
 from madoguchi.core.errors import InvalidInput, NotFound
+from madoguchi.core.ids import uuid7
 from madoguchi.core.text import search_key
 from madoguchi.tenants.codes import parse_tenant_code
 from madoguchi.tenants.models import Area, Tenant, TenantKind
@@ -25,6 +25,7 @@ MAX_OFFSET = 10_000
 __all__ = [
     "Area",
     "PostalResult",
+    "SyncReport",
     "Tenant",
     "TenantKind",
     "get_tenant",
@@ -36,7 +37,6 @@ __all__ = [
     "lookup_postal_code",
     "parse_postal_code",
     "parse_tenant_code",
-    "SyncReport",
     "reference_size",
     "sync_reference_data",
 ]
@@ -122,8 +122,8 @@ def _prefecture_prefix(prefecture: str | None) -> str | None:
 
 
 def _filtered(
-    query: Select[tuple[Tenant]], kind: TenantKind | None, prefecture: str | None, q: str | None
-) -> Select[tuple[Tenant]]:
+    query: Select[Tenant], kind: TenantKind | None, prefecture: str | None, q: str | None
+) -> Select[Tenant]:
     if kind is not None:
         query = query.where(Tenant.kind == kind.value)
     if prefecture is not None:
@@ -161,7 +161,7 @@ async def list_prefectures(session: AsyncSession) -> list[PrefectureCount]:
         .where(Tenant.kind != TenantKind.PREFECTURE.value, Tenant.prefecture_code.is_not(None))
         .group_by(Tenant.prefecture_code)
     )
-    counts = {prefecture: count for prefecture, count in counted}
+    counts = dict(counted.all())
     prefectures = await session.scalars(
         select(Tenant).where(Tenant.kind == TenantKind.PREFECTURE.value).order_by(Tenant.code)
     )
@@ -181,7 +181,9 @@ async def list_municipalities(session: AsyncSession, prefecture: Tenant) -> Sequ
 
 
 async def list_wards(session: AsyncSession, tenant: Tenant) -> Sequence[Area]:
-    rows = await session.scalars(select(Area).where(Area.tenant_id == tenant.id).order_by(Area.code))
+    rows = await session.scalars(
+        select(Area).where(Area.tenant_id == tenant.id).order_by(Area.code)
+    )
     return rows.all()
 
 
@@ -216,7 +218,13 @@ async def _upsert_tenants(session: AsyncSession, bodies: Sequence[BodyRecord]) -
 
 
 _UPDATED_TENANT_COLUMNS = (
-    "kind", "name", "name_kana", "name_en", "prefecture_code", "parent_code", "search_text"
+    "kind",
+    "name",
+    "name_kana",
+    "name_en",
+    "prefecture_code",
+    "parent_code",
+    "search_text",
 )
 
 
@@ -236,7 +244,7 @@ def _tenant_row(body: BodyRecord) -> dict[str, object]:
 
 
 async def _upsert_wards(session: AsyncSession, reference: ReferenceData) -> None:
-    tenant_ids = {code: id_ for code, id_ in await session.execute(select(Tenant.code, Tenant.id))}
+    tenant_ids = dict((await session.execute(select(Tenant.code, Tenant.id))).all())
     rows = [
         {
             "tenant_id": tenant_ids[ward.city_code],

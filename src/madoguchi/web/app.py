@@ -18,8 +18,10 @@ from madoguchi.tenants import pages as tenants_pages
 from madoguchi.web import api_docs, errors, health, pages
 from madoguchi.web.middleware import LanguageMiddleware, SecurityHeadersMiddleware
 
-API_DESCRIPTION = """The public API of madoguchi (窓口), the platform on which every public body in
-Japan runs its procedures online. Errors are RFC 9457 problem+json documents with a stable `code`."""
+API_DESCRIPTION = (
+    "The public API of madoguchi (窓口), the platform on which every public body in Japan runs "
+    "its procedures online. Errors are RFC 9457 problem+json documents with a stable `code`."
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,7 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
     app.add_middleware(SecurityHeadersMiddleware)
-    for router in (health.router, pages.router, tenants_pages.router, tenants_api.router, api_docs.router):
+    for router in (
+        health.router,
+        pages.router,
+        tenants_pages.router,
+        tenants_api.router,
+        api_docs.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -7,7 +7,7 @@ else is logged with its trace and answered 500 without one.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,7 +41,10 @@ def problem(
 
 
 def wants_page(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and request.url.path not in ("/healthz", "/readyz")
+    return not request.url.path.startswith("/api/") and request.url.path not in (
+        "/healthz",
+        "/readyz",
+    )
 
 
 def answer(request: Request, error: MadoguchiError) -> Response:
@@ -60,15 +63,16 @@ def error_page(request: Request, status: int, title: str, detail: str) -> HTMLRe
 
 
 async def on_madoguchi_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, MadoguchiError)
-    return answer(request, error)
+    return answer(request, cast(MadoguchiError, error))
 
 
 async def on_validation_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, RequestValidationError)
     errors = [
-        {"field": ".".join(str(part) for part in e["loc"][1:]) or str(e["loc"][0]), "detail": e["msg"]}
-        for e in error.errors()
+        {
+            "field": ".".join(str(part) for part in e["loc"][1:]) or str(e["loc"][0]),
+            "detail": e["msg"],
+        }
+        for e in cast(RequestValidationError, error).errors()
     ]
     summary = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
     failure = InvalidInput("{summary}", summary=summary)
@@ -78,7 +82,7 @@ async def on_validation_error(request: Request, error: Exception) -> Response:
 
 
 async def on_http_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, StarletteHTTPException)
+    error = cast(StarletteHTTPException, error)
     if error.status_code == 404:
         return answer(request, NotFound("There is no page at this address."))
     detail = str(error.detail)
@@ -89,7 +93,9 @@ async def on_http_error(request: Request, error: Exception) -> Response:
 
 async def on_database_down(request: Request, error: Exception) -> Response:
     log.error("database unavailable: %s", error.__class__.__name__)
-    return answer(request, ServiceUnavailable("The database cannot be reached. Please try again shortly."))
+    return answer(
+        request, ServiceUnavailable("The database cannot be reached. Please try again shortly.")
+    )
 
 
 async def on_unexpected(request: Request, error: Exception) -> Response:

@@ -32,4 +32,6 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 def _not_ready(reason: str, detail: str) -> JSONResponse:
-    return JSONResponse({"status": "not ready", "reason": reason, "detail": detail}, status_code=503)
+    return JSONResponse(
+        {"status": "not ready", "reason": reason, "detail": detail}, status_code=503
+    )

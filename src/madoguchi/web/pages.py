@@ -31,7 +31,11 @@ async def switch_language(
     chosen = i18n.parse_language(language) or "ja"
     response = RedirectResponse(_local_path(next), status_code=303)
     response.set_cookie(
-        "lang", chosen, max_age=ONE_YEAR, httponly=True, samesite="lax",
+        "lang",
+        chosen,
+        max_age=ONE_YEAR,
+        httponly=True,
+        samesite="lax",
         secure=request.url.scheme == "https",
     )
     return response
