@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from madoguchi import migrations
 from madoguchi.core.commands import run_in_unit_of_work
+from madoguchi.core.db import create_engine
 from madoguchi.tenants import service as tenants
 
 
@@ -76,3 +78,17 @@ async def _admin(admin_url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+def add_stray_table(url: str) -> None:
+    """Create a table that no model describes, to show that drift is detected."""
+
+    async def create() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text("CREATE TABLE stray (id INTEGER PRIMARY KEY)"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create())

@@ -20,9 +20,13 @@ def fold_width(text: str) -> str:
 
 
 def search_key(text: str) -> str:
-    """A form for matching: NFKC, hiragana as katakana, no spaces, case-folded."""
-    folded = jaconv.hira2kata(fold_width(text))
-    return "".join(folded.split()).casefold()
+    """A form for matching: case-folded, NFKC, hiragana as katakana, no spaces.
+
+    Case-folding comes first because it can leave text that NFKC would compose (Ö → o + ¨),
+    and NFKC runs again last because removing a space can join a mark to the letter before it.
+    """
+    folded = jaconv.hira2kata(fold_width(text.casefold()))
+    return fold_width("".join(folded.split()))
 
 
 def strip_separators(text: str) -> str:
