@@ -20,12 +20,13 @@ def fold_width(text: str) -> str:
 
 
 def search_key(text: str) -> str:
-    """A form for matching: case-folded, NFKC, hiragana as katakana, no spaces.
+    """A form for matching: NFKC with case folding, hiragana as katakana, no spaces.
 
-    Case-folding comes first because it can leave text that NFKC would compose (Ö → o + ¨),
-    and NFKC runs again last because removing a space can join a mark to the letter before it.
+    NFKC runs before case folding (🄰 becomes A, then a) and after it (folding can leave a letter
+    and a mark that NFKC joins), and once more after spaces are removed, because removing a space
+    can join a mark to the letter before it. Applying it twice changes nothing.
     """
-    folded = jaconv.hira2kata(fold_width(text.casefold()))
+    folded = jaconv.hira2kata(fold_width(fold_width(text).casefold()))
     return fold_width("".join(folded.split()))
 
 
