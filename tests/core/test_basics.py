@@ -48,7 +48,13 @@ def test_language_from_headers_and_cookies() -> None:
 
 def test_json_logs_are_one_object_per_line_with_extras() -> None:
     record = logging.makeLogRecord(
-        {"name": "madoguchi", "levelname": "INFO", "msg": "loaded %d", "args": (3,), "tenant": "011002"}
+        {
+            "name": "madoguchi",
+            "levelname": "INFO",
+            "msg": "loaded %d",
+            "args": (3,),
+            "tenant": "011002",
+        }
     )
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "loaded 3"

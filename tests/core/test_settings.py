@@ -43,9 +43,15 @@ def test_production_requires_a_long_secret(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("MADOGUCHI_PORT", "99999"), ("MADOGUCHI_DEFAULT_LANGUAGE", "fr"), ("MADOGUCHI_LOG_FORMAT", "xml")],
+    [
+        ("MADOGUCHI_PORT", "99999"),
+        ("MADOGUCHI_DEFAULT_LANGUAGE", "fr"),
+        ("MADOGUCHI_LOG_FORMAT", "xml"),
+    ],
 )
-def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+def test_bad_values_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=name.removeprefix("MADOGUCHI_").lower()):
         Settings()

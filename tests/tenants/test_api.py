@@ -22,6 +22,12 @@ def test_list_tenants_filters_and_counts(client: TestClient) -> None:
     }
 
 
+def test_unfiltered_list_counts_every_body(client: TestClient) -> None:
+    body = client.get("/api/v1/tenants", params={"limit": 100, "offset": 1800}).json()
+    assert body["total"] == 1805
+    assert len(body["items"]) == 5
+
+
 def test_search_by_name(client: TestClient) -> None:
     body = client.get("/api/v1/tenants", params={"q": "札幌"}).json()
     assert [item["code"] for item in body["items"]] == ["011002"]

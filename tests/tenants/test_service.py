@@ -45,6 +45,12 @@ async def test_search_finds_by_kanji_kana_any_width_and_code(session: AsyncSessi
     assert [t.code for t in digital.items] == ["digital"]
 
 
+async def test_with_no_filter_the_total_counts_every_body(session: AsyncSession) -> None:
+    page = await service.list_tenants(session, limit=3)
+    assert page.total == 1805
+    assert len(page.items) == 3
+
+
 async def test_filters_combine_and_total_counts_every_page(session: AsyncSession) -> None:
     page = await service.list_tenants(session, kind="town", prefecture="01", limit=5)
     assert page.total == 129

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from madoguchi.core.i18n import N_
+
 
 class MadoguchiError(Exception):
     code: ClassVar[str] = "error"
     status: ClassVar[int] = 400
-    title: ClassVar[str] = "The request could not be completed"
+    title: ClassVar[str] = N_("The request could not be completed")
 
     def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
         super().__init__(message.format(**params) if params else message)
@@ -29,16 +31,16 @@ class MadoguchiError(Exception):
 class InvalidInput(MadoguchiError):
     code = "invalid-input"
     status = 422
-    title = "The input is not valid"
+    title = N_("The input is not valid")
 
 
 class NotFound(MadoguchiError):
     code = "not-found"
     status = 404
-    title = "Not found"
+    title = N_("Not found")
 
 
 class ServiceUnavailable(MadoguchiError):
     code = "service-unavailable"
     status = 503
-    title = "The service is temporarily unavailable"
+    title = N_("The service is temporarily unavailable")

@@ -10,11 +10,6 @@ from madoguchi.core.text import fold_width
 _WEIGHTS = (6, 5, 4, 3, 2)
 _NATIONAL_CODE = re.compile(r"[a-z]{2,20}")
 
-CODE_HINT = (
-    "Use a 6-digit local government code (JIS X 0402, e.g. 011002) "
-    "or a national body code (e.g. digital)."
-)
-
 
 def jis_check_digit(base: str) -> str:
     """The check digit of a 5-digit base: last digit of 11 − (6a+5b+4c+3d+2e) mod 11."""
@@ -59,4 +54,9 @@ def parse_tenant_code(raw: str, field: str = "code") -> str:
             return text
     if _NATIONAL_CODE.fullmatch(text.lower()):
         return text.lower()
-    raise InvalidInput("{value} is not a public body code. " + CODE_HINT, field=field, value=raw)
+    raise InvalidInput(
+        "{value} is not a public body code. Use a 6-digit local government code "
+        "(JIS X 0402, e.g. 011002) or a national body code (e.g. digital).",
+        field=field,
+        value=raw,
+    )

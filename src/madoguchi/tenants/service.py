@@ -109,7 +109,8 @@ async def list_tenants(
     """Public bodies filtered by kind, prefecture (2 or 6 digits) and free text, in code order."""
     check_page(limit, offset)
     query = _filtered(select(Tenant), check_kind(kind), _prefecture_prefix(prefecture), q)
-    total = await session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    total = await session.scalar(counted) or 0
     rows = await session.scalars(query.order_by(Tenant.code).limit(limit).offset(offset))
     return TenantPage(items=rows.all(), total=total, limit=limit, offset=offset)
 

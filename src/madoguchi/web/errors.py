@@ -85,10 +85,11 @@ async def on_http_error(request: Request, error: Exception) -> Response:
     error = cast(StarletteHTTPException, error)
     if error.status_code == 404:
         return answer(request, NotFound("There is no page at this address."))
-    detail = str(error.detail)
+    title = _("This request cannot be answered")
+    detail = _("The address, or the way the page was asked for, is not one this site answers.")
     if wants_page(request):
-        return error_page(request, error.status_code, detail, detail)
-    return problem(request, error.status_code, f"http-{error.status_code}", detail, detail)
+        return error_page(request, error.status_code, title, detail)
+    return problem(request, error.status_code, f"http-{error.status_code}", title, detail)
 
 
 async def on_database_down(request: Request, error: Exception) -> Response:

@@ -10,6 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from madoguchi.core import i18n
 
 LANGUAGE_COOKIE = "lang"
+# Machine clients choose a language with Accept-Language; pages (including /api/docs) use the
+# cookie that the language switch sets, so a person sees one language everywhere.
+JSON_PATHS = ("/api/v1/", "/api/openapi.json")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -78,7 +81,7 @@ class LanguageMiddleware:
         chosen = i18n.parse_language(_cookie(headers, LANGUAGE_COOKIE))
         if chosen:
             return chosen
-        if str(scope.get("path", "")).startswith("/api/"):
+        if str(scope.get("path", "")).startswith(JSON_PATHS):
             return i18n.parse_language(headers.get("accept-language")) or self.default
         return self.default
 
