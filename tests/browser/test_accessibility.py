@@ -1,0 +1,74 @@
+"""WCAG 2.1 A and AA, checked by axe-core in the real browser on the portal's pages, in both
+languages. axe-core comes from the PyPI package axe-playwright-python, which ships axe.min.js."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.artifacts import artifact_name, save_json, save_screenshot
+
+pytestmark = pytest.mark.browser
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+PAGES = {
+    "home": "/",
+    "search": "/bodies?q=" + quote("札幌"),
+    "sapporo": "/bodies/011002",
+    "postal": "/postal-codes?postal_code=060-0001",
+    "postal-error": "/postal-codes?postal_code=060-00",
+}
+
+
+@cache
+def axe_script() -> str:
+    return (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+
+
+def run_axe(page: Page) -> dict[str, Any]:
+    page.evaluate(axe_script())
+    options = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
+    results: dict[str, Any] = page.evaluate("options => axe.run(document, options)", options)
+    return results
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} ({violation['impact']}): {violation['help']} "
+            f"[{', '.join(t for t in violation['tags'] if t.startswith('wcag'))}]"
+        )
+        for node in violation["nodes"]:
+            lines.append(f"    at {' '.join(node['target'])}: {node['html'][:160]}")
+            if node.get("failureSummary"):
+                summary = " ".join(node["failureSummary"].split())
+                lines.append(f"      {summary[:300]}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_meets_wcag_21_aa(
+    request: pytest.FixtureRequest, shared_page: Page, name: str, language: str
+) -> None:
+    path = PAGES[name]
+    # The language link's own route sets the cookie, then returns to the page.
+    shared_page.goto(f"/language/{language}?next={quote(path, safe='')}")
+    assert shared_page.evaluate("document.documentElement.lang") == language
+
+    results = run_axe(shared_page)
+
+    violations = results["violations"]
+    save_json(f"axe/{name}-{language}", violations)
+    save_screenshot(shared_page, artifact_name(request))
+    assert not violations, (
+        f"axe {results['testEngine']['version']} found WCAG 2.1 A/AA violations on {path} "
+        f"({language}):\n{describe(violations)}"
+    )
