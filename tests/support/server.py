@@ -60,9 +60,12 @@ def madoguchi_command() -> list[str]:
     return [sys.executable, "-c", "from madoguchi.cli import main; main()"]
 
 
-def server_environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
+def server_environment(
+    data_dir: Path, database_url: str | None, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """This process's environment without any MADOGUCHI_* setting, plus the server's own."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MADOGUCHI_")}
+    environment.update(extra or {})
     environment["MADOGUCHI_DATA_DIR"] = str(data_dir)
     if database_url:
         environment["MADOGUCHI_DATABASE_URL"] = database_url
@@ -72,7 +75,11 @@ def server_environment(data_dir: Path, database_url: str | None) -> dict[str, st
 
 @contextmanager
 def running_server(
-    data_dir: Path, *, database_url: str | None = None, log_path: Path | None = None
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    log_path: Path | None = None,
+    environment: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """Starts `madoguchi serve`, waits until it is ready, and stops it with SIGTERM at the end.
 
@@ -81,7 +88,7 @@ def running_server(
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_path or data_dir / "server.log"
     for attempt in range(1, PORT_ATTEMPTS + 1):
-        server = _start(data_dir, database_url, log_path)
+        server = _start(data_dir, database_url, log_path, environment)
         try:
             wait_until_ready(server)
             break
@@ -99,13 +106,15 @@ def running_server(
         stop(server)
 
 
-def _start(data_dir: Path, database_url: str | None, log_path: Path) -> Server:
+def _start(
+    data_dir: Path, database_url: str | None, log_path: Path, environment: dict[str, str] | None
+) -> Server:
     port = free_port()
     command = [*madoguchi_command(), "serve", "--host", HOST, "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
-            env=server_environment(data_dir, database_url),
+            env=server_environment(data_dir, database_url, environment),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
