@@ -8,9 +8,9 @@ person typed still in the field.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.dependencies import Session
 from madoguchi.core.errors import InvalidInput, MadoguchiError
-from madoguchi.core.i18n import _, ngettext
+from madoguchi.core.forms import FormError, FormErrors, Pagination, check_length, page_numbers
+from madoguchi.core.i18n import ngettext
 from madoguchi.core.templating import render
 from madoguchi.core.text import fold_width
 from madoguchi.tenants import service
@@ -29,41 +30,6 @@ router = APIRouter(include_in_schema=False)
 
 SEARCH_PAGE_SIZE = 50
 MAX_PAGE = service.MAX_OFFSET // SEARCH_PAGE_SIZE
-MAX_TEXT_LENGTH = 100
-PAGE_WINDOW = 2  # page links shown either side of the current page
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class FormError:
-    """A problem shown in the error summary and, when it is about a field, beside that field."""
-
-    message: str
-    field: str | None = None
-    href: str | None = None  # where the summary links to: the field, or a page that helps
-
-    @classmethod
-    def of(cls, error: MadoguchiError, href: str | None = None) -> FormError:
-        anchor = f"#{error.field}" if error.field else None
-        return cls(_(error.message, **error.params), error.field, href or anchor)
-
-
-@dataclass
-class FormErrors:
-    items: list[FormError] = field(default_factory=list)
-
-    def attempt(self, check: Callable[[], T], href: str | None = None) -> T | None:
-        """The check's result, or None with its error noted (linked to href, or its field)."""
-        try:
-            return check()
-        except InvalidInput as error:
-            self.items.append(FormError.of(error, href))
-            return None
-
-    @property
-    def by_field(self) -> dict[str, str]:
-        return {e.field: e.message for e in self.items if e.field}
 
 
 @dataclass(frozen=True)
@@ -80,13 +46,6 @@ class SearchForm:
         values = {"q": self.q, "kind": self.kind, "prefecture": self.prefecture}
         pairs = {name: value for name, value in values.items() if value}
         return urlencode(pairs | ({"page": str(page)} if page > 1 else {}))
-
-
-@dataclass(frozen=True)
-class Pagination:
-    page: int
-    pages: int
-    numbers: list[int | None]  # None marks a gap between page numbers
 
 
 @dataclass
@@ -146,12 +105,6 @@ async def _search(
     return SearchView(errors, result, Pagination(page, pages, page_numbers(page, pages)))
 
 
-def check_length(value: str, field: str) -> str:
-    if len(value) > MAX_TEXT_LENGTH:
-        raise InvalidInput("Enter at most {most} characters.", field=field, most=MAX_TEXT_LENGTH)
-    return value
-
-
 def check_kind(value: str) -> str | None:
     if not value:
         return None
@@ -196,19 +149,6 @@ def _no_such_page(form: SearchForm, page: int, pages: int) -> FormError:
         page=page,
     )
     return FormError(message, href="/bodies?" + form.query(pages))
-
-
-def page_numbers(page: int, pages: int) -> list[int | None]:
-    """1 … 4 5 [6] 7 8 … 36: the first and last pages and a window round the current one."""
-    window = range(max(1, page - PAGE_WINDOW), min(pages, page + PAGE_WINDOW) + 1)
-    numbers: list[int | None] = []
-    previous = 0
-    for number in sorted({1, pages, *window}):
-        if number - previous > 1:
-            numbers.append(None)
-        numbers.append(number)
-        previous = number
-    return numbers
 
 
 @router.get("/bodies/{code}", response_class=HTMLResponse)
