@@ -1,12 +1,21 @@
 """The schema comes from the Alembic migrations, and they agree with the models."""
 
+import asyncio
+import os
+import subprocess
 from pathlib import Path
 
+import asyncpg
+import pytest
 from alembic import command
 
 from madoguchi import migrations
 from madoguchi.core.db import Base
-from tests.support.databases import add_stray_table
+from madoguchi.migrations import MIGRATION_LOCK
+from tests.support.databases import add_stray_table, asyncpg_dsn
+from tests.support.server import madoguchi_command
+
+LOCK_WAIT_SECONDS = 6  # longer than an upgrade takes on this machine
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:
@@ -47,3 +56,35 @@ def test_a_difference_is_reported(database_url: str) -> None:
     add_stray_table(database_url)
     drift = migrations.schema_drift(database_url)
     assert [d[0] for d in drift] == ["remove_table"]
+
+
+def test_hosts_starting_together_migrate_once(empty_database_url: str, tmp_path: Path) -> None:
+    """`madoguchi db upgrade` on several hosts at once: they queue on one lock, none fails.
+
+    The test holds the lock itself first, so it can see both upgrades wait for it.
+    """
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("SQLite is embedded in one host; serve migrates before starting workers")
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MADOGUCHI_")},
+        "MADOGUCHI_DATABASE_URL": empty_database_url,
+        "MADOGUCHI_DATA_DIR": str(tmp_path),
+    }
+    command = [*madoguchi_command(), "db", "upgrade"]
+
+    async def upgrade_twice_while_locked() -> list[subprocess.Popen[str]]:
+        holder = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+        await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        upgrades = [
+            subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)  # noqa: ASYNC220  (starting, not waiting)
+            for _ in range(2)
+        ]
+        await asyncio.sleep(LOCK_WAIT_SECONDS)
+        assert [process.poll() for process in upgrades] == [None, None], "did not wait"
+        await holder.close()  # releases the lock
+        return upgrades
+
+    upgrades = asyncio.run(upgrade_twice_while_locked())
+    errors = [process.communicate(timeout=120)[1] for process in upgrades]
+    assert [process.returncode for process in upgrades] == [0, 0], errors
+    assert migrations.schema_drift(empty_database_url) == []

@@ -71,9 +71,13 @@ def _with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+def asyncpg_dsn(url: str) -> str:
+    """The plain libpq form of a SQLAlchemy PostgreSQL URL, for asyncpg.connect."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 async def _admin(admin_url: str, statement: str) -> None:
-    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
+    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         await connection.execute(statement)
     finally:

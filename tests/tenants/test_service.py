@@ -3,7 +3,7 @@
 import hashlib
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.errors import InvalidInput, NotFound
@@ -26,6 +26,22 @@ async def test_loading_twice_leaves_the_same_state(session: AsyncSession) -> Non
     assert (report.tenants, report.wards) == (1805, 171)
     assert await snapshot(session) == before
     assert before[:2] == (1805, 171)
+
+
+async def rows_written_in_this_transaction(session: AsyncSession) -> int:
+    if session.get_bind().dialect.name == "sqlite":
+        return await session.scalar(text("SELECT total_changes()")) or 0
+    written = text(
+        "SELECT (SELECT count(*) FROM tenants WHERE xmin::text = pg_current_xact_id()::text)"
+        " + (SELECT count(*) FROM areas WHERE xmin::text = pg_current_xact_id()::text)"
+    )
+    return await session.scalar(written) or 0
+
+
+async def test_an_unchanged_reload_writes_no_row(session: AsyncSession) -> None:
+    before = await rows_written_in_this_transaction(session)
+    await service.sync_reference_data(session)
+    assert await rows_written_in_this_transaction(session) == before
 
 
 async def test_loading_repairs_a_changed_row(session: AsyncSession) -> None:

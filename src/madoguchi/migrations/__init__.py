@@ -23,6 +23,8 @@ from madoguchi.core.db import Base, create_engine
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
 
 SCRIPT_LOCATION = Path(__file__).parent
+# The PostgreSQL advisory lock that one migrating process holds while the others wait (env.py).
+MIGRATION_LOCK = 0x6D61646F  # "mado"
 
 
 def alembic_config(database_url: str) -> Config:

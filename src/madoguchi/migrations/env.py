@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from madoguchi.core.db import Base, create_engine, is_sqlite
+from madoguchi.migrations import MIGRATION_LOCK
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
 
 
@@ -19,7 +20,17 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        _wait_for_other_migrators(connection)
         context.run_migrations()
+
+
+def _wait_for_other_migrators(connection: Connection) -> None:
+    """Several hosts may start at once on PostgreSQL: one migrates, the others wait, then find
+    the work done. The advisory lock is transaction-scoped: released when the migrations commit.
+    (SQLite is embedded in one host, where `madoguchi serve` migrates before starting workers.)
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
 async def _run_online() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -214,7 +214,9 @@ def reference_size() -> int:
 async def _upsert_tenants(session: AsyncSession, bodies: Sequence[BodyRecord]) -> None:
     statement = _insert(session, Tenant)
     updated = {column: statement.excluded[column] for column in _UPDATED_TENANT_COLUMNS}
-    upsert = statement.on_conflict_do_update(index_elements=["code"], set_=updated)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["code"], set_=updated, where=_changed(Tenant.__table__, updated)
+    )
     await session.execute(upsert, [_tenant_row(body) for body in bodies])
 
 
@@ -256,11 +258,16 @@ async def _upsert_wards(session: AsyncSession, reference: ReferenceData) -> None
         for ward in reference.wards
     ]
     statement = _insert(session, Area)
+    updated = {"name": statement.excluded.name, "name_kana": statement.excluded.name_kana}
     upsert = statement.on_conflict_do_update(
-        index_elements=["tenant_id", "code"],
-        set_={"name": statement.excluded.name, "name_kana": statement.excluded.name_kana},
+        index_elements=["tenant_id", "code"], set_=updated, where=_changed(Area.__table__, updated)
     )
     await session.execute(upsert, rows)
+
+
+def _changed(table: Any, updated: dict[str, Any]) -> ColumnElement[bool]:
+    """Update a row only when a value differs, so an unchanged reload writes nothing."""
+    return or_(*(table.c[name].is_distinct_from(value) for name, value in updated.items()))
 
 
 def _insert(session: AsyncSession, table: type[Tenant] | type[Area]) -> Any:
