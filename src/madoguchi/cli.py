@@ -45,6 +45,7 @@ def serve(
         port=port,
         workers=workers or settings.workers,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_config=None,
         timeout_graceful_shutdown=20,
     )

@@ -55,3 +55,12 @@ def test_bad_values_name_the_setting(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=name.removeprefix("MADOGUCHI_").lower()):
         Settings()
+
+
+def test_pool_and_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MADOGUCHI_DB_POOL_SIZE", "20")
+    monkeypatch.setenv("MADOGUCHI_DB_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("MADOGUCHI_FORWARDED_ALLOW_IPS", "10.0.0.2")
+    settings = Settings()
+    assert (settings.db_pool_size, settings.db_max_overflow) == (20, 0)
+    assert settings.forwarded_allow_ips == "10.0.0.2"

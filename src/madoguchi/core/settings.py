@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     log_format: LogFormat = "text"
     log_level: str = "INFO"
     workers: int = Field(default=1, ge=1)
+    # Connections each server process keeps open to PostgreSQL, and how many more it may open
+    # at a peak; size them so that workers × (pool + overflow) stays under max_connections.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    # Proxies whose X-Forwarded-Proto/-For are trusted (comma-separated addresses, or *).
+    forwarded_allow_ips: str = "127.0.0.1,::1"
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:

@@ -55,7 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    app.state.engine = create_engine(settings.resolved_database_url())
+    app.state.engine = create_engine(
+        settings.resolved_database_url(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app.state.session_factory = create_session_factory(app.state.engine)
     app.state.head_revision = migrations.head_revision()
     try:
