@@ -7,6 +7,7 @@ The HTML reading and the rules live in tests/support/html.py.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -169,12 +170,19 @@ def test_pages_carry_the_security_headers(client: TestClient, url: str) -> None:
     assert headers["x-frame-options"] == "DENY"
 
 
-def test_stylesheet_and_icon_are_served(client: TestClient) -> None:
-    css = client.get("/static/madoguchi.css")
+def test_stylesheets_and_icon_are_served(client: TestClient) -> None:
+    home = client.get("/").text
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', home)
+    css = ""
+    for sheet in sheets:
+        response = client.get(sheet)
+        assert response.status_code == 200, sheet
+        assert response.headers["content-type"].startswith("text/css")
+        css += response.text
 
-    assert css.status_code == 200
-    assert ":focus-visible" in css.text
-    assert ".skip-link:focus" in css.text
+    assert len(sheets) == 3
+    assert ":focus-visible" in css
+    assert ".skip-link:focus" in css
     assert client.get("/static/favicon.svg").status_code == 200
 
 
