@@ -96,9 +96,7 @@ def main() -> None:
     if loader == "wrk" and not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk (or use --loader python)")
     common.check_name(args.database)
-    print("# madoguchi API throughput on PostgreSQL")
-    print(f"machine: {common.machine_summary()}")
-    print(f"PostgreSQL {common.server_version(args.admin_url)}; commit {common.git_revision()}")
+    common.print_header("madoguchi API throughput on PostgreSQL", args.admin_url)
     print(
         f"server: madoguchi serve --workers {args.workers} (production settings, "
         f"log level {args.log_level}); load: {loader}, {args.concurrency} connections, "

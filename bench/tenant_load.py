@@ -58,9 +58,9 @@ class Load:
 
 def main() -> None:
     args = _arguments()
-    print("# reference data load (sync_reference_data in one unit of work)")
-    print(f"machine: {common.machine_summary()}")
-    print(f"PostgreSQL {common.server_version(args.admin_url)}; commit {common.git_revision()}")
+    common.print_header(
+        "reference data load (sync_reference_data in one unit of work)", args.admin_url
+    )
     first_build, rebuilds = _time_reference_build(args.rebuilds)
     workdir = Path(tempfile.mkdtemp(prefix="madoguchi-load-"))
     loads = []
