@@ -20,6 +20,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from madoguchi.core.db import Base, create_engine
+from madoguchi.procedures import models as _procedure_models  # noqa: F401  (registers tables)
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
 
 SCRIPT_LOCATION = Path(__file__).parent

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, text
 
 from madoguchi.core.db import Base, create_engine, is_sqlite
 from madoguchi.migrations import MIGRATION_LOCK
+from madoguchi.procedures import models as _procedure_models  # noqa: F401  (registers tables)
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
 
 

@@ -1,0 +1,1 @@
+"""Procedures: definitions as data, the form engine's question types and logic, adoption."""
