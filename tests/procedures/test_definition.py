@@ -65,9 +65,7 @@ def test_a_misspelt_key_is_an_error_not_ignored() -> None:
             questions:
               - {id: q, type: short_text, label: {ja: 質問}, requird: false}
         """)
-    assert found == [
-        "pages[0].questions[0].requird (line 11): Extra inputs are not permitted"
-    ]
+    assert found == ["pages[0].questions[0].requird (line 11): Extra inputs are not permitted"]
 
 
 def test_every_problem_is_reported_at_once() -> None:
