@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from madoguchi.core.errors import InvalidInput
+from madoguchi.core.i18n import N_
 from madoguchi.procedures.definition import Definition
 from madoguchi.procedures.references import check_references
 
@@ -35,7 +36,7 @@ class Problem:
 
 class DefinitionError(InvalidInput):
     code = "invalid-definition"
-    title = "The procedure definition is not valid"
+    title = N_("The procedure definition is not valid")
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         summary = "; ".join(str(p) for p in problems)
