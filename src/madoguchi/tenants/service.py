@@ -24,10 +24,12 @@ MAX_OFFSET = 10_000
 
 __all__ = [
     "Area",
+    "BodyRecord",
     "PostalResult",
     "SyncReport",
     "Tenant",
     "TenantKind",
+    "find_local_government",
     "get_tenant",
     "list_all_tenants",
     "list_municipalities",
@@ -186,6 +188,18 @@ async def list_wards(session: AsyncSession, tenant: Tenant) -> Sequence[Area]:
         select(Area).where(Area.tenant_id == tenant.id).order_by(Area.code)
     )
     return rows.all()
+
+
+def find_local_government(code: str) -> BodyRecord | None:
+    """The prefecture or municipality with this 6-digit code, from the in-memory reference data.
+
+    No database query: for checking answers. Wards of designated cities and national bodies are
+    not local governments and give None.
+    """
+    body = reference_data().by_code.get(code)
+    if body is None or body.prefecture_code is None:
+        return None
+    return body
 
 
 def lookup_postal_code(raw: str) -> PostalResult:
