@@ -182,3 +182,38 @@ def test_problems_inside_nested_conditions_keep_their_path() -> None:
     assert found == [
         "pages[0].questions[1].show_if.all[1].not.bigger (line 18): Extra inputs are not permitted"
     ]
+
+
+def test_conditions_may_use_a_computed_value_once_its_inputs_are_asked() -> None:
+    body = """\
+        pages:
+          - id: one
+            title: {ja: 一}
+            questions:
+              - {id: a, type: number, label: {ja: A}}
+              - {id: b, type: number, label: {ja: B}}
+              - id: big
+                type: yes_no
+                label: {ja: 大きい}
+                show_if: {answer: total, greater_than: 100}
+          - id: two
+            title: {ja: 二}
+            questions:
+              - id: moved
+                type: date
+                label: {ja: 日付}
+                show_if: {answer: total, at_least: 10}
+              - id: late
+                type: yes_no
+                label: {ja: 遅い}
+                show_if: {answer: moved, at_least: 2026-04-01}
+        computed:
+          - {id: total, label: {ja: 合計}, sum: [a, b]}
+        """
+    definition = load_definition(HEADER + dedent(body))
+    assert definition.computed[0].id == "total"
+    unknown = body.replace("sum: [a, b]", "sum: [a, late_number]")
+    found = problems_of(unknown)
+    assert "computed[0] (line 29): 'late_number' is not a question of this procedure" in found
+    # total is never complete, so the conditions that use it refer to nothing asked before them
+    assert any("show_if.answer (line 16): 'total' is not an earlier question" in p for p in found)

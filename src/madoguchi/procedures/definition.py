@@ -62,10 +62,11 @@ class Compare(Strict):
     equals: Any = None
     not_equals: Any = None
     includes: Any = Field(default=None, description="a checkbox answer contains this value")
-    greater_than: float | None = None
-    less_than: float | None = None
-    at_least: float | None = None
-    at_most: float | None = None
+    # Numbers, or dates for date answers (``{answer: moved_on, at_least: 2026-04-01}``).
+    greater_than: float | dt.date | None = None
+    less_than: float | dt.date | None = None
+    at_least: float | dt.date | None = None
+    at_most: float | dt.date | None = None
     answered: bool | None = None
 
     @model_validator(mode="after")

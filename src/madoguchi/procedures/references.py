@@ -12,6 +12,7 @@ from madoguchi.procedures.definition import (
     All,
     AnyOf,
     Compare,
+    Computed,
     Condition,
     Definition,
     Group,
@@ -24,12 +25,30 @@ Path = tuple[str | int, ...]
 Found = tuple[Path, str]
 
 
+class Known(set[str]):
+    """What a condition may refer to at a point of the definition: the questions asked so far,
+    and each computed value as soon as every answer it is computed from has been asked."""
+
+    def __init__(self, computed: list[Computed]) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+        self._pending = {c.id: set(c.sum or [c.age_of or c.count_of or ""]) for c in computed}
+
+    def add(self, name: str) -> None:
+        super().add(name)
+        self.asked.add(name)
+        for computed_id, inputs in list(self._pending.items()):
+            if inputs <= self.asked:
+                del self._pending[computed_id]
+                super().add(computed_id)
+
+
 def check_references(definition: Definition) -> list[Found]:
-    known: set[str] = set()  # ids of answers and computed values defined so far, in order
+    known = Known(definition.computed)
     problems: list[Found] = []
     for index, page in enumerate(definition.pages):
         problems += _check_page(page, ("pages", index), known)
-    problems += _check_computed(definition, known)
+    problems += _check_computed(definition, known.asked)
     problems += _check_skips(definition)
     return problems
 
@@ -74,16 +93,17 @@ def _condition_problems(
         yield from _condition_problems(condition.not_, (*path, "not"), known)
 
 
-def _check_computed(definition: Definition, known: set[str]) -> list[Found]:
+def _check_computed(definition: Definition, asked: set[str]) -> list[Found]:
     problems: list[Found] = []
+    seen = set(asked)
     for index, computed in enumerate(definition.computed):
         path: Path = ("computed", index)
         for name in computed.sum or [computed.age_of or computed.count_of or ""]:
-            if name not in known:
+            if name not in asked:
                 problems.append(((*path,), f"{name!r} is not a question of this procedure"))
-        if computed.id in known:
+        if computed.id in seen:
             problems.append(((*path, "id"), f"the id {computed.id!r} is used twice"))
-        known.add(computed.id)
+        seen.add(computed.id)
     return problems
 
 

@@ -53,3 +53,25 @@ def parse_answer(question: Any, raw: Raw | None) -> Any:
     except KeyError:
         raise LookupError(f"no parser for question type {question.type!r}") from None
     return parse(question, raw)
+
+
+# The parsers register themselves on import; they import ``parser`` from this module above.
+from madoguchi.procedures.answers import (  # noqa: E402
+    basic,
+    identifiers,
+    people,
+    places,
+    uploads,
+)
+
+__all__ = [
+    "PARSERS",
+    "Raw",
+    "basic",
+    "identifiers",
+    "parse_answer",
+    "parser",
+    "people",
+    "places",
+    "uploads",
+]
