@@ -18,10 +18,8 @@ from madoguchi.procedures.answers.uploads import (
     parse_file,
 )
 from madoguchi.procedures.definition import FileUpload, LocalText
+from tests.support.samples import EXE, PDF, PNG
 
-PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + bytes(50)
 LABEL = LocalText(ja="添付書類")
 
 
