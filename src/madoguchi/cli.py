@@ -14,6 +14,7 @@ from madoguchi import migrations
 from madoguchi.core.commands import run_in_unit_of_work
 from madoguchi.core.settings import get_settings
 from madoguchi.procedures import cli as procedures_cli
+from madoguchi.procedures import examples
 from madoguchi.tenants import cli as tenants_cli
 from madoguchi.tenants import service as tenants
 
@@ -92,6 +93,8 @@ def seed() -> None:
 
         report = run_in_unit_of_work(work)
     console.print(f"{report.tenants} public bodies and {report.wards} wards loaded")
+    published = run_in_unit_of_work(examples.sync_examples)
+    console.print(f"example procedures: {published} published or updated")
 
 
 def main() -> None:

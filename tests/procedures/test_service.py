@@ -9,15 +9,24 @@ from madoguchi.core.errors import InvalidInput, NotFound
 from madoguchi.procedures import service
 
 EXAMPLES = Path(__file__).parents[2] / "src/madoguchi/procedures/examples"
-CONSULTATION = (EXAMPLES / "metaverse-consultation.yaml").read_text(encoding="utf-8")
-MOVING = (EXAMPLES / "change-of-address.yaml").read_text(encoding="utf-8")
+# The examples are published in every test database; these tests use copies under other slugs.
+CONSULTATION = (
+    (EXAMPLES / "metaverse-consultation.yaml")
+    .read_text(encoding="utf-8")
+    .replace("slug: metaverse-consultation", "slug: test-consultation")
+)
+MOVING = (
+    (EXAMPLES / "change-of-address.yaml")
+    .read_text(encoding="utf-8")
+    .replace("slug: change-of-address", "slug: test-moving")
+)
 
 
 async def test_a_draft_is_edited_in_place_until_published(session: AsyncSession) -> None:
     first = await service.save_draft(session, "soumu", CONSULTATION)
     again = await service.save_draft(session, "soumu", CONSULTATION.replace("意見募集", "意見公募"))
     assert (first.version, again.version) == (1, 1)
-    procedure = await service.get_procedure(session, "soumu", "metaverse-consultation")
+    procedure = await service.get_procedure(session, "soumu", "test-consultation")
     assert procedure.current_version is None
     with pytest.raises(NotFound):
         await service.effective_definition(session, procedure)
@@ -29,7 +38,7 @@ async def test_a_draft_is_edited_in_place_until_published(session: AsyncSession)
 
 async def test_a_published_version_never_changes(session: AsyncSession) -> None:
     await service.save_draft(session, "soumu", CONSULTATION)
-    procedure = await service.get_procedure(session, "soumu", "metaverse-consultation")
+    procedure = await service.get_procedure(session, "soumu", "test-consultation")
     await service.publish(session, procedure, 1)
     with pytest.raises(InvalidInput, match="already published"):
         await service.publish(session, procedure, 1)
@@ -42,7 +51,7 @@ async def test_a_published_version_never_changes(session: AsyncSession) -> None:
 
 async def test_roll_back_to_an_earlier_published_version(session: AsyncSession) -> None:
     await service.save_draft(session, "soumu", CONSULTATION)
-    procedure = await service.get_procedure(session, "soumu", "metaverse-consultation")
+    procedure = await service.get_procedure(session, "soumu", "test-consultation")
     await service.publish(session, procedure, 1)
     await service.save_draft(session, "soumu", CONSULTATION.replace("12-31", "12-30"))
     with pytest.raises(InvalidInput, match="never published"):
@@ -71,7 +80,7 @@ async def test_a_bad_definition_is_refused_with_its_lines(session: AsyncSession)
 
 async def published_template(session: AsyncSession) -> service.Procedure:
     await service.save_draft(session, "soumu", MOVING)
-    template = await service.get_procedure(session, "soumu", "change-of-address")
+    template = await service.get_procedure(session, "soumu", "test-moving")
     await service.publish(session, template, 1)
     return template
 
@@ -106,7 +115,7 @@ async def test_only_templates_and_local_governments_and_known_keys(session: Asyn
         await service.adopt_template(session, "011002", template, {"questions": []})
     assert raised.value.field == "localisation.questions"
     await service.save_draft(session, "soumu", CONSULTATION)
-    consultation = await service.get_procedure(session, "soumu", "metaverse-consultation")
+    consultation = await service.get_procedure(session, "soumu", "test-consultation")
     await service.publish(session, consultation, 1)
     with pytest.raises(InvalidInput) as raised:
         await service.adopt_template(session, "011002", consultation, {})

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from madoguchi import migrations
 from madoguchi.core.commands import run_in_unit_of_work
 from madoguchi.core.db import create_engine
+from madoguchi.procedures import examples
 from madoguchi.tenants import service as tenants
 
 
@@ -60,6 +61,7 @@ def migrated_and_seeded(backend: Backend, directory: Path, label: str) -> str:
     url = backend.new_database(directory, label)
     migrations.upgrade(url)
     run_in_unit_of_work(tenants.sync_reference_data, url)
+    run_in_unit_of_work(examples.sync_examples, url)
     return url
 
 

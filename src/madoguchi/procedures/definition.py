@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from madoguchi.core.i18n import current_language
+
 FORMAT = "madoguchi.procedure/1"
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", description="lower-case id")]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$", description="lower-case slug")]
@@ -30,6 +32,10 @@ class LocalText(Strict):
 
     ja: str = Field(min_length=1)
     en: str | None = Field(default=None, min_length=1)
+
+    def __str__(self) -> str:
+        """The text in the reader's language; Japanese where there is no English."""
+        return (self.en if current_language() == "en" else None) or self.ja
 
 
 class WhoMayApply(StrEnum):

@@ -29,6 +29,7 @@ __all__ = [
     "adopt_template",
     "effective_definition",
     "get_procedure",
+    "list_offered",
     "list_versions",
     "publish",
     "roll_back_to",
@@ -159,6 +160,20 @@ def _joined(guidance: LocalText | None, extra: dict[str, str]) -> LocalText:
         return added
     english = "\n\n".join(text for text in (guidance.en, added.en) if text) or None
     return LocalText(ja=f"{guidance.ja}\n\n{added.ja}", en=english)
+
+
+async def list_offered(
+    session: AsyncSession, owner: tenants.Tenant
+) -> list[tuple[Procedure, Definition]]:
+    """What a body offers now: its own published procedures and the templates it adopted."""
+    procedures = await session.scalars(
+        select(Procedure).where(Procedure.tenant_id == owner.id).order_by(Procedure.slug)
+    )
+    offered = []
+    for procedure in procedures:
+        if procedure.current_version is not None or procedure.template_procedure_id is not None:
+            offered.append((procedure, await effective_definition(session, procedure)))
+    return offered
 
 
 async def get_procedure(session: AsyncSession, owner_code: str, slug: str) -> Procedure:

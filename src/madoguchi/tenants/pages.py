@@ -158,7 +158,15 @@ async def tenant_page(request: Request, code: str, session: Session) -> Response
     if tenant.code != code:
         return RedirectResponse(f"/bodies/{tenant.code}", status_code=308)
     related = await _related(session, tenant)
-    return HTMLResponse(render("tenants/show.html", request=request, tenant=tenant, **related))
+    offerings = [
+        offering
+        for provider in getattr(request.app.state, "offerings", [])
+        for offering in await provider(session, tenant)
+    ]
+    html = render(
+        "tenants/show.html", request=request, tenant=tenant, offerings=offerings, **related
+    )
+    return HTMLResponse(html)
 
 
 async def _related(session: AsyncSession, tenant: service.Tenant) -> dict[str, Any]:

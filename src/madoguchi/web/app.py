@@ -13,6 +13,8 @@ from madoguchi.core.db import create_engine, create_session_factory
 from madoguchi.core.logs import configure_logging
 from madoguchi.core.settings import Settings, get_settings
 from madoguchi.core.templating import STATIC_DIR
+from madoguchi.procedures import api as procedures_api
+from madoguchi.procedures import pages as procedures_pages
 from madoguchi.tenants import api as tenants_api
 from madoguchi.tenants import pages as tenants_pages
 from madoguchi.web import api_docs, errors, health, pages
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.state.offerings = [procedures_pages.offerings]  # shown on each body's page
     errors.install(app)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -45,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages.router,
         tenants_pages.router,
         tenants_api.router,
+        procedures_pages.router,
+        procedures_api.router,
         api_docs.router,
     ):
         app.include_router(router)
