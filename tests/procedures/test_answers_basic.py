@@ -6,9 +6,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import TypeAdapter
 
-from madoguchi.core.errors import InvalidInput
 from madoguchi.procedures.answers import Raw
 from madoguchi.procedures.answers.basic import (
     parse_choice,
@@ -20,20 +18,7 @@ from madoguchi.procedures.answers.basic import (
     parse_short_text,
     parse_yes_no,
 )
-from madoguchi.procedures.definition import Question
-
-QUESTION: TypeAdapter[Any] = TypeAdapter(Question)
-
-
-def question(type_: str, **fields: Any) -> Any:
-    return QUESTION.validate_python({"id": "q", "label": {"ja": "質問"}, "type": type_, **fields})
-
-
-def refusal(parse: Any, q: Any, raw: Raw) -> InvalidInput:
-    with pytest.raises(InvalidInput) as raised:
-        parse(q, raw)
-    return raised.value
-
+from tests.support.questions import question, refusal
 
 # --- Text ---------------------------------------------------------------------------------
 

@@ -1,16 +1,13 @@
 """Answers about a person: phone numbers, names with their katakana reading, dates of birth."""
 
 import datetime as dt
-from typing import Any
 
 import jaconv
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import TypeAdapter
 
-from madoguchi.core.errors import InvalidInput
-from madoguchi.procedures.answers import Raw, people
+from madoguchi.procedures.answers import people
 from madoguchi.procedures.answers.people import (
     age_on,
     parse_date_of_birth,
@@ -20,20 +17,9 @@ from madoguchi.procedures.answers.people import (
 from madoguchi.procedures.answers.people import (
     today as real_today,
 )
-from madoguchi.procedures.definition import Question
+from tests.support.questions import question, refusal
 
-QUESTION: TypeAdapter[Any] = TypeAdapter(Question)
 TODAY = dt.date(2024, 4, 1)
-
-
-def question(type_: str, **fields: Any) -> Any:
-    return QUESTION.validate_python({"id": "q", "label": {"ja": "質問"}, "type": type_, **fields})
-
-
-def refusal(parse: Any, q: Any, raw: Raw) -> InvalidInput:
-    with pytest.raises(InvalidInput) as raised:
-        parse(q, raw)
-    return raised.value
 
 
 @pytest.fixture(autouse=True)
