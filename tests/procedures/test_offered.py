@@ -33,10 +33,10 @@ def test_the_start_page_says_what_when_and_who(client: TestClient, language: str
     assert response.status_code == 200
     assert accessibility_problems(page, language) == []
     if language == "ja":
-        assert "2026年12月31日 (令和8年)" in page.main.text
+        assert "2027年1月31日 (令和9年)" in page.main.text
         assert "行政手続法第39条" in page.main.text
     else:
-        assert "31 December 2026" in page.main.text
+        assert "31 January 2027" in page.main.text
         assert "Public consultation on the use of metaverse platforms" in page.main.text
 
 
@@ -59,7 +59,7 @@ def test_the_api_lists_what_a_body_offers(client: TestClient) -> None:
     ]
     ministry = client.get("/api/v1/procedures", params={"tenant": "soumu"}).json()
     consultation = next(p for p in ministry["items"] if p["slug"] == "metaverse-consultation")
-    assert consultation["closes"] == "2026-12-31"
+    assert consultation["closes"] == "2027-01-31"
     assert consultation["title"]["en"].startswith("Public consultation")
 
 

@@ -44,3 +44,11 @@ class ServiceUnavailable(MadoguchiError):
     code = "service-unavailable"
     status = 503
     title = N_("The service is temporarily unavailable")
+
+
+class InvalidInputs(InvalidInput):
+    """Several problems found at once (a whole form or submission), each about its own field."""
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        super().__init__(N_("{count} answers need attention."), count=len(problems), field=None)
+        self.problems = problems

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     # Proxies whose X-Forwarded-Proto/-For are trusted (comma-separated addresses, or *).
     forwarded_allow_ips: str = "127.0.0.1,::1"
+    # How long a draft is kept after it was last changed; then it is deleted.
+    draft_days: int = Field(default=30, ge=1, le=365)
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:

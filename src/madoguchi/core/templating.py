@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from madoguchi.core import i18n
+from madoguchi.core.sessions import csrf_token
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -23,7 +24,12 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(_=i18n._, ngettext=i18n.ngettext, current_language=i18n.current_language)
+    env.globals.update(
+        _=i18n._,
+        ngettext=i18n.ngettext,
+        current_language=i18n.current_language,
+        csrf_token=csrf_token,
+    )
     return env
 
 

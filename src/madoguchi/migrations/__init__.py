@@ -20,7 +20,9 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from madoguchi.core.db import Base, create_engine
+from madoguchi.identity import models as _identity_models  # noqa: F401  (registers tables)
 from madoguchi.procedures import models as _procedure_models  # noqa: F401  (registers tables)
+from madoguchi.submissions import models as _submission_models  # noqa: F401  (registers tables)
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
 
 SCRIPT_LOCATION = Path(__file__).parent

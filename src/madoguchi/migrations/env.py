@@ -8,8 +8,10 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from madoguchi.core.db import Base, create_engine, is_sqlite
+from madoguchi.identity import models as _identity_models  # noqa: F401  (registers tables)
 from madoguchi.migrations import MIGRATION_LOCK
 from madoguchi.procedures import models as _procedure_models  # noqa: F401  (registers tables)
+from madoguchi.submissions import models as _submission_models  # noqa: F401  (registers tables)
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
 
 

@@ -9,7 +9,9 @@ available for the submissions made against it.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,13 +24,18 @@ from madoguchi.procedures.models import Procedure, ProcedureVersion, VersionStat
 from madoguchi.tenants import service as tenants
 
 __all__ = [
+    "Current",
     "Definition",
     "DefinitionError",
     "Procedure",
     "ProcedureVersion",
     "adopt_template",
+    "check_open",
+    "current",
+    "definition_of",
     "effective_definition",
     "get_procedure",
+    "get_procedure_by_id",
     "list_offered",
     "list_versions",
     "publish",
@@ -134,15 +141,60 @@ def check_localisation(localisation: dict[str, Any]) -> None:
         LocalText.model_validate(value)
 
 
-async def effective_definition(session: AsyncSession, procedure: Procedure) -> Definition:
-    """The definition applicants get now: an adopter's is the template's, localised."""
+@dataclass(frozen=True)
+class Current:
+    """What applicants answer now: the published version (the template's, for an adopter) and
+    its definition, localised by the adopter."""
+
+    version: ProcedureVersion
+    definition: Definition
+
+
+async def current(session: AsyncSession, procedure: Procedure) -> Current:
     if procedure.template_procedure_id is not None:
-        template = await _template_of(session, procedure)
-        return _localised(await effective_definition(session, template), procedure.localisation)
+        template = await current(session, await _template_of(session, procedure))
+        localised = _localised(template.definition, procedure.localisation)
+        return Current(template.version, localised)
     if procedure.current_version is None:
         raise NotFound("This procedure has not been published yet.", field="procedure")
-    current = await _version(session, procedure, procedure.current_version)
-    return Definition.model_validate(current.definition)
+    version = await _version(session, procedure, procedure.current_version)
+    return Current(version, Definition.model_validate(version.definition))
+
+
+async def effective_definition(session: AsyncSession, procedure: Procedure) -> Definition:
+    """The definition applicants get now: an adopter's is the template's, localised."""
+    return (await current(session, procedure)).definition
+
+
+async def definition_of(
+    session: AsyncSession, tenant_id: uuid.UUID, procedure_id: uuid.UUID, version: int
+) -> Definition:
+    """The definition of one version, as it was published (what a submission answered)."""
+    found = await session.get(ProcedureVersion, (tenant_id, procedure_id, version))
+    if found is None:
+        raise NotFound("There is no version {version} of this procedure.", version=version)
+    return Definition.model_validate(found.definition)
+
+
+def check_open(definition: Definition, today: dt.date) -> None:
+    """Refuse a submission before the procedure opens or after it closes."""
+    if definition.opens and today < definition.opens:
+        raise InvalidInput(
+            "This procedure opens on {date}.", field="procedure", date=definition.opens.isoformat()
+        )
+    if definition.closes and today > definition.closes:
+        raise InvalidInput(
+            "This procedure closed on {date}.",
+            field="procedure",
+            date=definition.closes.isoformat(),
+        )
+
+
+async def get_procedure_by_id(session: AsyncSession, procedure_id: uuid.UUID) -> Procedure:
+    procedure = await session.scalar(select(Procedure).where(Procedure.id == procedure_id))
+    if procedure is None:
+        raise NotFound("There is no procedure {id}.", field="procedure", id=str(procedure_id))
+    return procedure
 
 
 def _localised(definition: Definition, localisation: dict[str, Any]) -> Definition:

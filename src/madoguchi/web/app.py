@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from madoguchi import __version__, migrations
 from madoguchi.core.db import create_engine, create_session_factory
 from madoguchi.core.logs import configure_logging
+from madoguchi.core.sessions import SESSION_COOKIE
 from madoguchi.core.settings import Settings, get_settings
 from madoguchi.core.templating import STATIC_DIR
 from madoguchi.procedures import api as procedures_api
@@ -42,6 +44,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.offerings = [procedures_pages.offerings]  # shown on each body's page
     errors.install(app)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.draft_days * 24 * 3600,  # as long as the drafts it leads back to
+        same_site="lax",
+        https_only=settings.is_production,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (
         health.router,

@@ -15,7 +15,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from madoguchi.core.errors import InvalidInput, MadoguchiError, NotFound, ServiceUnavailable
+from madoguchi.core.errors import (
+    InvalidInput,
+    InvalidInputs,
+    MadoguchiError,
+    NotFound,
+    ServiceUnavailable,
+)
 from madoguchi.core.i18n import _
 from madoguchi.core.templating import render
 
@@ -52,7 +58,12 @@ def answer(request: Request, error: MadoguchiError) -> Response:
     if wants_page(request):
         return error_page(request, error.status, _(error.title), detail)
     extra: dict[str, Any] = {}
-    if error.field:
+    if isinstance(error, InvalidInputs):
+        extra["errors"] = [
+            {"field": each.field, "detail": _(each.message, **each.params)}
+            for each in error.problems
+        ]
+    elif error.field:
         extra["errors"] = [{"field": error.field, "detail": detail}]
     return problem(request, error.status, error.code, _(error.title), detail, **extra)
 

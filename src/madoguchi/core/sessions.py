@@ -1,0 +1,80 @@
+"""The browser session: a signed cookie that remembers what this browser may open.
+
+Starlette's ``SessionMiddleware`` signs the cookie with the application secret (HMAC via
+itsdangerous), so a person can read but never forge it. It holds no answers: only the ids of the
+drafts and submissions made in this browser, the email address proven by a one-time link (when
+there is one), and the token that guards every form against cross-site requests.
+
+[P3] replaces the email proof with real sign-in (My Number card, passkeys) and keeps these
+helpers' meaning.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+
+from madoguchi.core.errors import MadoguchiError
+from madoguchi.core.i18n import N_
+
+SESSION_COOKIE = "madoguchi_session"
+CSRF_FIELD = "csrf_token"
+REMEMBERED = 20  # drafts and submissions remembered per browser; the oldest are forgotten
+
+
+class CsrfFailure(MadoguchiError):
+    code = "form-expired"
+    status = 400
+    title = N_("The form has expired")
+
+
+def csrf_token(request: Request) -> str:
+    """This browser's form token (made on first use); every form posts it back."""
+    session = request.session
+    if CSRF_FIELD not in session:
+        session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return str(session[CSRF_FIELD])
+
+
+def check_csrf(request: Request, form: Any) -> None:
+    """Refuse a form that did not come from one of our own pages in this browser."""
+    expected = request.session.get(CSRF_FIELD)
+    given = form.get(CSRF_FIELD) if form is not None else None
+    if not expected or not isinstance(given, str) or not hmac.compare_digest(expected, given):
+        raise CsrfFailure(
+            "This form has expired or did not come from this site. Go back, reload the page and "
+            "send it again: what you typed before was saved."
+        )
+
+
+def remember(request: Request, kind: str, item_id: str) -> None:
+    """Note that this browser made the draft or submission ``item_id`` (kind: drafts, submissions)."""
+    items = [i for i in request.session.get(kind, []) if i != item_id]
+    request.session[kind] = [*items, item_id][-REMEMBERED:]
+
+
+def remembers(request: Request, kind: str, item_id: str) -> bool:
+    return item_id in request.session.get(kind, [])
+
+
+def remembered(request: Request, kind: str) -> list[str]:
+    return list(request.session.get(kind, []))
+
+
+def signed_in_email(request: Request) -> str | None:
+    """The email address this browser proved with a one-time link, if any."""
+    email = request.session.get("email")
+    return email if isinstance(email, str) else None
+
+
+def sign_in_with_email(request: Request, email: str) -> None:
+    """Record a proven email address, with a fresh form token (the session's privilege changed)."""
+    request.session["email"] = email
+    request.session[CSRF_FIELD] = secrets.token_urlsafe(32)
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()

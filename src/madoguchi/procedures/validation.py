@@ -1,0 +1,148 @@
+"""Checking a whole set of answers against a definition, as the API and the submit step do.
+
+The same parsers and the same logic engine as the pages, in one pass: every answer given is
+parsed; the logic decides, on the answers that parsed, which questions are on the applicant's
+path; problems are reported only for those; answers to hidden or skipped questions are dropped,
+never stored; and required questions left unanswered are reported. All problems come back at
+once (``InvalidInputs``), each naming its field: ``question``, ``question.part`` or
+``group[0].question``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from madoguchi.core.errors import InvalidInput, InvalidInputs
+from madoguchi.procedures.answers import Raw, is_empty, parse_answer
+from madoguchi.procedures.definition import Definition, Group, Guidance, Question
+from madoguchi.procedures.logic import computed_values, missing_required, prune
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """Answers that passed: typed, pruned to the path, with the computed values over them."""
+
+    answers: dict[str, Any]
+    computed: dict[str, int | str]
+
+
+def all_questions(definition: Definition) -> list[Question]:
+    """Every question of every page, in order (a group's own questions are inside it)."""
+    return [question for page in definition.pages for question in page.questions]
+
+
+def parse_given(
+    questions: list[Question], raw: Mapping[str, Any], prefix: str = ""
+) -> tuple[dict[str, Any], list[InvalidInput]]:
+    """Parse the non-empty answers given to ``questions``: the values, and the problems found.
+
+    Empty answers are left out (whether they are needed is the logic's call, not the parser's).
+    """
+    values: dict[str, Any] = {}
+    problems: list[InvalidInput] = []
+    for question in questions:
+        if isinstance(question, Guidance) or question.id not in raw:
+            continue
+        given = raw[question.id]
+        try:
+            if isinstance(question, Group):
+                values[question.id] = _parse_items(question, given, prefix, problems)
+            elif not is_empty(_as_raw(question, given)):
+                values[question.id] = parse_answer(question, _as_raw(question, given))
+        except InvalidInput as problem:
+            problems.append(_prefixed(problem, prefix))
+    return values, problems
+
+
+def check_answers(definition: Definition, raw: Mapping[str, Any], today: dt.date) -> Accepted:
+    """The accepted answers, or ``InvalidInputs`` with every problem on the applicant's path."""
+    values, problems = parse_given(all_questions(definition), raw)
+    kept = prune(definition, values, today)
+    problems = [p for p in problems if _on_path(p.field, kept, values, raw, definition, today)]
+    problems += [
+        InvalidInput("Answer this question.", field=name)
+        for name in missing_required(definition, kept, today)
+        if not any(p.field and _same_question(p.field, name) for p in problems)
+    ]
+    if problems:
+        raise InvalidInputs(problems)
+    return Accepted(kept, computed_values(definition, kept, today))
+
+
+def _parse_items(
+    group: Group, given: Any, prefix: str, problems: list[InvalidInput]
+) -> list[dict[str, Any]]:
+    if not isinstance(given, list) or not all(isinstance(item, Mapping) for item in given):
+        raise InvalidInput("Give the items of this group as a list.", field=group.id)
+    if len(given) > group.max_items:
+        raise InvalidInput(
+            "Add at most {most} items.", field=prefix + group.id, most=group.max_items
+        )
+    items = []
+    for index, item in enumerate(given):
+        parsed, found = parse_given(group.questions, item, f"{prefix}{group.id}[{index}].")
+        items.append(parsed)
+        problems += found
+    return items
+
+
+def _as_raw(question: Question, given: Any) -> Raw:
+    """What the parsers take: text, a list of text, or a mapping of parts; JSON numbers and
+    booleans are read as the text a person would type."""
+    if isinstance(given, bool):
+        return "yes" if given else "no"
+    if isinstance(given, int | float):
+        return str(given)
+    if isinstance(given, list):
+        return [str(item) for item in given]
+    if isinstance(given, Mapping):
+        return {str(key): _text(value) for key, value in given.items()}
+    if isinstance(given, str):
+        return given
+    raise InvalidInput("This answer is of a kind this question cannot take.", field=question.id)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def _prefixed(problem: InvalidInput, prefix: str) -> InvalidInput:
+    if prefix and problem.field:
+        problem.field = prefix + problem.field
+    return problem
+
+
+def _question_of(field: str) -> str:
+    """``children[0].name.kana`` → ``children``: the top-level question a field belongs to."""
+    return field.split(".")[0].split("[")[0]
+
+
+def _same_question(field: str, name: str) -> bool:
+    return field == name or field.startswith((name + ".", name + "["))
+
+
+def _on_path(
+    field: str | None,
+    kept: dict[str, Any],
+    values: dict[str, Any],
+    raw: Mapping[str, Any],
+    definition: Definition,
+    today: dt.date,
+) -> bool:
+    """Whether a problem's question would be shown, were it answered: try it with a stand-in."""
+    if field is None:
+        return True
+    name = _question_of(field)
+    if name in kept:
+        return True
+    return name in prune(definition, {**values, name: _stand_in(name, definition)}, today)
+
+
+def _stand_in(name: str, definition: Definition) -> Any:
+    question = next(q for q in all_questions(definition) if q.id == name)
+    return [] if isinstance(question, Group) else "?"
