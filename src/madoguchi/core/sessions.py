@@ -51,7 +51,7 @@ def check_csrf(request: Request, form: Any) -> None:
 
 
 def remember(request: Request, kind: str, item_id: str) -> None:
-    """Note that this browser made the draft or submission ``item_id`` (kind: drafts, submissions)."""
+    """Note that this browser made ``item_id`` (kind: "drafts" or "submissions")."""
     items = [i for i in request.session.get(kind, []) if i != item_id]
     request.session[kind] = [*items, item_id][-REMEMBERED:]
 
