@@ -148,6 +148,8 @@ def _server(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[str, int]
         **os.environ,
         "MADOGUCHI_ENVIRONMENT": "production",
         "MADOGUCHI_SECRET_KEY": secrets.token_urlsafe(48),
+        "MADOGUCHI_SMTP_HOST": "127.0.0.1",  # never used by the endpoints measured
+        "MADOGUCHI_ADMIN_PASSWORD": secrets.token_urlsafe(24),
         "MADOGUCHI_DATABASE_URL": common.sqlalchemy_url(args.admin_url, args.database),
         "MADOGUCHI_DATA_DIR": str(workdir / "data"),
         "MADOGUCHI_LOG_LEVEL": args.log_level,

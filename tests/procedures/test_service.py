@@ -42,24 +42,26 @@ async def test_a_published_version_never_changes(session: AsyncSession) -> None:
     await service.publish(session, procedure, 1)
     with pytest.raises(InvalidInput, match="already published"):
         await service.publish(session, procedure, 1)
-    second = await service.save_draft(session, "soumu", CONSULTATION.replace("12-31", "12-30"))
+    second = await service.save_draft(
+        session, "soumu", CONSULTATION.replace("2027-01-31", "2027-01-30")
+    )
     assert second.version == 2
     versions = await service.list_versions(session, procedure)
     assert [(v.version, v.status) for v in versions] == [(1, "published"), (2, "draft")]
-    assert versions[0].definition["closes"] == "2026-12-31"
+    assert versions[0].definition["closes"] == "2027-01-31"
 
 
 async def test_roll_back_to_an_earlier_published_version(session: AsyncSession) -> None:
     await service.save_draft(session, "soumu", CONSULTATION)
     procedure = await service.get_procedure(session, "soumu", "test-consultation")
     await service.publish(session, procedure, 1)
-    await service.save_draft(session, "soumu", CONSULTATION.replace("12-31", "12-30"))
+    await service.save_draft(session, "soumu", CONSULTATION.replace("2027-01-31", "2027-01-30"))
     with pytest.raises(InvalidInput, match="never published"):
         await service.roll_back_to(session, procedure, 2)
     await service.publish(session, procedure, 2)
     await service.roll_back_to(session, procedure, 1)
     definition = await service.effective_definition(session, procedure)
-    assert str(definition.closes) == "2026-12-31"
+    assert str(definition.closes) == "2027-01-31"
     with pytest.raises(NotFound):
         await service.roll_back_to(session, procedure, 9)
 

@@ -16,6 +16,7 @@ class MadoguchiError(Exception):
     code: ClassVar[str] = "error"
     status: ClassVar[int] = 400
     title: ClassVar[str] = N_("The request could not be completed")
+    headers: ClassVar[dict[str, str]] = {}  # added to the error response (a 401's challenge)
 
     def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
         super().__init__(message.format(**params) if params else message)

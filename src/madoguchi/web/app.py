@@ -15,8 +15,13 @@ from madoguchi.core.logs import configure_logging
 from madoguchi.core.sessions import SESSION_COOKIE
 from madoguchi.core.settings import Settings, get_settings
 from madoguchi.core.templating import STATIC_DIR
+from madoguchi.identity import pages as identity_pages
 from madoguchi.procedures import api as procedures_api
 from madoguchi.procedures import pages as procedures_pages
+from madoguchi.procedures import staff_pages as procedures_staff_pages
+from madoguchi.submissions import api as submissions_api
+from madoguchi.submissions import export_pages, journey, receipt_pages
+from madoguchi.submissions import staff_pages as submissions_staff_pages
 from madoguchi.tenants import api as tenants_api
 from madoguchi.tenants import pages as tenants_pages
 from madoguchi.web import api_docs, errors, health, pages
@@ -60,6 +65,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenants_api.router,
         procedures_pages.router,
         procedures_api.router,
+        journey.router,
+        receipt_pages.router,
+        identity_pages.router,
+        submissions_api.router,
+        submissions_staff_pages.router,
+        export_pages.router,
+        procedures_staff_pages.router,
         api_docs.router,
     ):
         app.include_router(router)

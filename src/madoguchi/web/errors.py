@@ -54,6 +54,12 @@ def wants_page(request: Request) -> bool:
 
 
 def answer(request: Request, error: MadoguchiError) -> Response:
+    response = _answer(request, error)
+    response.headers.update(error.headers)
+    return response
+
+
+def _answer(request: Request, error: MadoguchiError) -> Response:
     detail = _(error.message, **error.params)
     if wants_page(request):
         return error_page(request, error.status, _(error.title), detail)
