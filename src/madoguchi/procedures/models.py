@@ -79,3 +79,6 @@ class ProcedureVersion(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The Excel workbook this version was drafted from (its SHA-256 in the file store), so that
+    # responses can be exported back into the owner's own layout.
+    workbook_sha256: Mapped[str | None] = mapped_column(String(64))
