@@ -41,6 +41,10 @@ def serve(
     seed()
     host, port = host or settings.host, port or settings.port
     console.print(f"[bold green]madoguchi is serving on http://{host}:{port}[/] (Ctrl+C stops it)")
+    if not settings.admin_password:
+        settings.resolved_admin_password()  # made and kept on first run in development
+        where = (settings.data_dir / "admin_password").resolve()
+        console.print(f"staff pages: /staff, user {settings.admin_username}, password in {where}")
     uvicorn.run(
         "madoguchi.web.app:create_app",
         factory=True,

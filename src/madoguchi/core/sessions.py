@@ -45,8 +45,10 @@ def check_csrf(request: Request, form: Any) -> None:
     given = form.get(CSRF_FIELD) if form is not None else None
     if not expected or not isinstance(given, str) or not hmac.compare_digest(expected, given):
         raise CsrfFailure(
-            "This form has expired or did not come from this site. Go back, reload the page and "
-            "send it again: what you typed before was saved."
+            N_(
+                "This form has expired or did not come from this site. Go back, reload the page "
+                "and send it again: what you typed before was saved."
+            )
         )
 
 

@@ -39,7 +39,7 @@ def staff_user(request: Request) -> str:
     user_ok = hmac.compare_digest(user.encode(), expected_user)
     password_ok = hmac.compare_digest(password.encode(), expected_password)
     if not (user_ok and password_ok):
-        raise StaffOnly("These pages are for the staff of public bodies. Sign in to continue.")
+        raise StaffOnly(N_("These pages are for the staff of public bodies. Sign in to continue."))
     return user
 
 

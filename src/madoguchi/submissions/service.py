@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.errors import InvalidInput, NotFound
+from madoguchi.core.i18n import N_
 from madoguchi.core.ids import uuid7
 from madoguchi.core.reference_numbers import new_reference, parse_reference
 from madoguchi.procedures import service as procedures
@@ -146,8 +147,10 @@ async def _earlier(
 def _replay(earlier: Submission, intake: Intake) -> Submitted:
     if intake.idempotency_key is not None and earlier.request_hash != intake.request_hash:
         raise IdempotencyMismatch(
-            "This Idempotency-Key was already used for a different submission; "
-            "use a new key for new answers.",
+            N_(
+                "This Idempotency-Key was already used for a different submission; "
+                "use a new key for new answers."
+            ),
             field="Idempotency-Key",
         )
     return Submitted(earlier, replayed=True)
