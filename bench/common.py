@@ -160,3 +160,16 @@ def git_revision() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "?"
     return result.stdout.strip()
+
+
+def fetch_value(admin_url: str, database: str, query: str, *args: object) -> object:
+    """The first column of the first row of a query on ``database`` (a bench database)."""
+
+    async def run() -> object:
+        connection = await asyncpg.connect(asyncpg_dsn(admin_url, database))
+        try:
+            return await connection.fetchval(query, *args)
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())

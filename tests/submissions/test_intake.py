@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madoguchi.core.errors import InvalidInputs
 from madoguchi.core.reference_numbers import parse_reference
 from madoguchi.procedures import service as procedures
-from madoguchi.procedures.validation import check_answers
+from madoguchi.procedures.definition import Choice
+from madoguchi.procedures.validation import check_answers, parse_given
 from madoguchi.submissions import service
 from madoguchi.submissions.models import Channel, SubmissionEvent
 
@@ -59,3 +60,21 @@ async def test_a_draft_submitted_twice_makes_one_submission(session: AsyncSessio
     assert parse_reference(first.submission.reference) == first.submission.reference
     events = await session.scalar(select(func.count()).select_from(SubmissionEvent))
     assert events == 1
+
+
+def test_checkboxes_with_other_keep_their_list_inside_the_parts() -> None:
+    question = Choice.model_validate(
+        {
+            "id": "channels",
+            "type": "choice",
+            "style": "checkboxes",
+            "label": {"ja": "知った経路"},
+            "options": [{"value": "web", "label": {"ja": "ウェブ"}}],
+            "other": True,
+        }
+    )
+    given = {"channels": {"value": ["web", "other"], "other": "回覧板"}}
+    assert parse_given([question], given) == (
+        {"channels": {"value": ["web", "other"], "other": "回覧板"}},
+        [],
+    )

@@ -48,8 +48,14 @@ class ServiceUnavailable(MadoguchiError):
 
 
 class InvalidInputs(InvalidInput):
-    """Several problems found at once (a whole form or submission), each about its own field."""
+    """Several problems found at once (a whole form or submission), each about its own field.
+
+    Its own message is the only problem's, or says how many there are.
+    """
 
     def __init__(self, problems: list[InvalidInput]) -> None:
-        super().__init__(N_("{count} answers need attention."), count=len(problems), field=None)
+        if len(problems) == 1:
+            super().__init__(problems[0].message, **problems[0].params)
+        else:
+            super().__init__(N_("{count} answers need attention."), count=len(problems))
         self.problems = problems

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from madoguchi.core.errors import InvalidInput, InvalidInputs
 from madoguchi.procedures.answers import Raw, is_empty, parse_answer
-from madoguchi.procedures.definition import Definition, Group, Guidance, Question
-from madoguchi.procedures.logic import computed_values, missing_required, prune
+from madoguchi.procedures.definition import Choice, Definition, Group, Guidance, Question
+from madoguchi.procedures.logic import Exit, computed_values, missing_required, prune
+from madoguchi.procedures.logic.navigation import walk
 
 
 @dataclass(frozen=True)
@@ -58,18 +59,52 @@ def parse_given(
 
 
 def check_answers(definition: Definition, raw: Mapping[str, Any], today: dt.date) -> Accepted:
-    """The accepted answers, or ``InvalidInputs`` with every problem on the applicant's path."""
+    """The accepted answers, or ``InvalidInputs`` with every problem on the applicant's path.
+
+    Besides each answer's own checks: an answer to a question the procedure does not have is an
+    error (a typo would otherwise be dropped unnoticed), and so are answers whose path ends at an
+    exit, where a person on the pages would have been stopped.
+    """
+    unknown = _unknown_answers(all_questions(definition), raw, "")
     values, problems = parse_given(all_questions(definition), raw)
-    kept = prune(definition, values, today)
-    problems = [p for p in problems if _on_path(p.field, kept, values, raw, definition, today)]
+    route = walk(definition, values, today)
+    kept = route.kept
+    problems = [p for p in problems if _on_path(p.field, kept, values, definition, today)]
     problems += [
         InvalidInput("Answer this question.", field=name)
         for name in missing_required(definition, kept, today)
         if not any(p.field and _same_question(p.field, name) for p in problems)
     ]
-    if problems:
-        raise InvalidInputs(problems)
+    if isinstance(route.outcome, Exit) and not problems:
+        problems.append(_exit_problem(definition, route.outcome))
+    if unknown or problems:
+        raise InvalidInputs(unknown + problems)
     return Accepted(kept, computed_values(definition, kept, today))
+
+
+def _unknown_answers(
+    questions: list[Question], answers: Mapping[str, Any], prefix: str
+) -> list[InvalidInput]:
+    asked = {q.id: q for q in questions if not isinstance(q, Guidance)}
+    problems = [
+        InvalidInput("This procedure has no question {id}.", field=prefix + key, id=key)
+        for key in answers
+        if key not in asked
+    ]
+    for key, value in answers.items():
+        group = asked.get(key)
+        if isinstance(group, Group) and isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    problems += _unknown_answers(group.questions, item, f"{prefix}{key}[{index}].")
+    return problems
+
+
+def _exit_problem(definition: Definition, outcome: Exit) -> InvalidInput:
+    message = next(e.message for e in definition.exits if e.id == outcome.exit_id)
+    return InvalidInput(
+        "These answers end the procedure: {reason}", field="answers", reason=str(message)
+    )
 
 
 def _parse_items(
@@ -99,10 +134,16 @@ def _as_raw(question: Question, given: Any) -> Raw:
     if isinstance(given, list):
         return [str(item) for item in given]
     if isinstance(given, Mapping):
+        if isinstance(question, Choice):  # {"value": [...checked], "other": "..."}: keep the list
+            return cast(Raw, {str(k): _choice_part(v) for k, v in given.items()})
         return {str(key): _text(value) for key, value in given.items()}
     if isinstance(given, str):
         return given
     raise InvalidInput("This answer is of a kind this question cannot take.", field=question.id)
+
+
+def _choice_part(value: Any) -> str | list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else _text(value)
 
 
 def _text(value: Any) -> str:
@@ -130,7 +171,6 @@ def _on_path(
     field: str | None,
     kept: dict[str, Any],
     values: dict[str, Any],
-    raw: Mapping[str, Any],
     definition: Definition,
     today: dt.date,
 ) -> bool:

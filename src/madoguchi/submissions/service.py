@@ -34,6 +34,7 @@ __all__ = [
     "Submission",
     "find_by_reference",
     "get_submission",
+    "replay_of",
     "submit",
 ]
 
@@ -57,6 +58,15 @@ class Submitted:
     replayed: bool  # the same draft or Idempotency-Key was submitted before: this is that one
 
 
+async def replay_of(
+    session: AsyncSession, procedure: procedures.Procedure, intake: Intake
+) -> Submitted | None:
+    """The submission this draft or Idempotency-Key already made, if any (a 409 if the key
+    came with different answers)."""
+    earlier = await _earlier(session, procedure, intake)
+    return None if earlier is None else _replay(earlier, intake)
+
+
 async def submit(
     session: AsyncSession,
     procedure: procedures.Procedure,
@@ -64,9 +74,9 @@ async def submit(
     accepted: Accepted,
     intake: Intake,
 ) -> Submitted:
-    earlier = await _earlier(session, procedure, intake)
+    earlier = await replay_of(session, procedure, intake)
     if earlier is not None:
-        return _replay(earlier, intake)
+        return earlier
     now = dt.datetime.now(dt.UTC)
     for _attempt in range(REFERENCE_ATTEMPTS):
         submission = _new_submission(procedure, version, accepted, intake, now)
@@ -75,9 +85,9 @@ async def submit(
                 session.add(submission)
                 await session.flush()
         except IntegrityError:
-            earlier = await _earlier(session, procedure, intake)
+            earlier = await replay_of(session, procedure, intake)
             if earlier is not None:  # the same request won the race a moment ago
-                return _replay(earlier, intake)
+                return earlier
             continue  # the reference was taken: draw another
         await _record(session, submission, intake, now)
         return Submitted(submission, replayed=False)

@@ -16,15 +16,17 @@ from madoguchi.core.sessions import SESSION_COOKIE
 from madoguchi.core.settings import Settings, get_settings
 from madoguchi.core.templating import STATIC_DIR
 from madoguchi.identity import pages as identity_pages
+from madoguchi.notifications import mail
 from madoguchi.procedures import api as procedures_api
 from madoguchi.procedures import pages as procedures_pages
 from madoguchi.procedures import staff_pages as procedures_staff_pages
 from madoguchi.submissions import api as submissions_api
-from madoguchi.submissions import export_pages, journey, receipt_pages
+from madoguchi.submissions import export_pages, journey, my_pages, receipt_pages, resume
 from madoguchi.submissions import staff_pages as submissions_staff_pages
 from madoguchi.tenants import api as tenants_api
 from madoguchi.tenants import pages as tenants_pages
 from madoguchi.web import api_docs, errors, health, pages
+from madoguchi.web.background import BackgroundJobs
 from madoguchi.web.middleware import LanguageMiddleware, SecurityHeadersMiddleware
 
 API_DESCRIPTION = (
@@ -47,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.offerings = [procedures_pages.offerings]  # shown on each body's page
+    # identity sits below notifications in the layers, so it is handed the sender
+    app.state.send_email = mail.send_template
     errors.install(app)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
     app.add_middleware(
@@ -68,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         journey.router,
         receipt_pages.router,
         identity_pages.router,
+        resume.router,
+        my_pages.router,
         submissions_api.router,
         submissions_staff_pages.router,
         export_pages.router,
@@ -89,8 +95,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.session_factory = create_session_factory(app.state.engine)
     app.state.head_revision = migrations.head_revision()
+    app.state.background = BackgroundJobs(app.state.session_factory, settings)
+    app.state.background.start()
     try:
         yield
     finally:
-        # Graceful shutdown: uvicorn has finished in-flight requests; close pooled connections.
+        # Graceful shutdown: uvicorn has finished in-flight requests; stop the background jobs
+        # (a round in progress rolls back), then close pooled connections.
+        await app.state.background.stop()
         await app.state.engine.dispose()
