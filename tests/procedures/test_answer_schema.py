@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from madoguchi.core.files import FileStore
 from madoguchi.core.settings import Settings
 from madoguchi.procedures.answer_schema import (
     CORPORATE_NUMBER,
@@ -17,6 +16,7 @@ from madoguchi.procedures.answer_schema import (
     POSTAL_CODE,
     answer_schema,
 )
+from madoguchi.procedures.answers import AnswerContext
 from madoguchi.procedures.definition import Definition
 from madoguchi.procedures.examples import EXAMPLES
 from madoguchi.procedures.loader import load_definition
@@ -27,7 +27,6 @@ from tests.submissions.examples import (
     moving_id,
     procedure_id,
     subsidy,
-    use_app_file_store,
 )
 from tests.support.samples import PDF
 
@@ -221,16 +220,12 @@ def test_the_patterns_take_digits_as_people_type_them(
     assert not any(check.is_valid(text) for text in bad)
 
 
-def test_every_type_accepts_what_the_server_accepts(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = Settings(data_dir=tmp_path, secret_key="x" * 40)
-    monkeypatch.setattr("madoguchi.procedures.answers.uploads.get_settings", lambda: settings)
-    monkeypatch.setattr("madoguchi.procedures.answers.identifiers.get_settings", lambda: settings)
-    ref = FileStore.from_settings(settings).store(PDF).sha256 + "/a.pdf"
+def test_every_type_accepts_what_the_server_accepts(tmp_path: Any) -> None:
+    context = AnswerContext.of(Settings(data_dir=tmp_path, secret_key="x" * 40))
+    ref = context.store.store(PDF).sha256 + "/a.pdf"
     definition = load_definition(EVERY_TYPE)
     answers = {**EVERY_ANSWERS, "papers": [ref]}
-    check_answers(definition, answers, DAY)
+    check_answers(definition, answers, DAY, context)
     assert validator(definition).is_valid({"answers": answers})
 
 
@@ -253,12 +248,9 @@ def test_what_the_schema_refuses(change: dict[str, Any]) -> None:
     assert not check.is_valid({"answers": {**EVERY_ANSWERS, **change}})
 
 
-def test_the_example_procedures_accept_the_same_answers_as_the_server(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = Settings(data_dir=tmp_path, secret_key="x" * 40)
-    monkeypatch.setattr("madoguchi.procedures.answers.uploads.get_settings", lambda: settings)
-    ref = FileStore.from_settings(settings).store(PDF).sha256 + "/quote.pdf"
+def test_the_example_procedures_accept_the_same_answers_as_the_server(tmp_path: Any) -> None:
+    context = AnswerContext.of(Settings(data_dir=tmp_path, secret_key="x" * 40))
+    ref = context.store.store(PDF).sha256 + "/quote.pdf"
     for slug, answers in [
         ("change-of-address", MOVING),
         ("metaverse-consultation", OPINION),
@@ -266,7 +258,7 @@ def test_the_example_procedures_accept_the_same_answers_as_the_server(
         ("small-business-subsidy", subsidy(ref)),
     ]:
         definition = example(slug)
-        check_answers(definition, answers, DAY)  # the server accepts them…
+        check_answers(definition, answers, DAY, context)  # the server accepts them…
         errors = [e.message for e in validator(definition).iter_errors({"answers": answers})]
         assert errors == [], slug  # …and so does the schema
 
@@ -308,10 +300,7 @@ def test_a_version_never_published_has_no_schema(client: TestClient) -> None:
         assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_what_the_api_accepts_is_valid_against_the_served_schema(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    use_app_file_store(monkeypatch, settings)
+def test_what_the_api_accepts_is_valid_against_the_served_schema(client: TestClient) -> None:
     procedure = procedure_id(client, "meti", "small-business-subsidy")
     uploaded = client.post(
         f"/api/v1/procedures/{procedure}/files",

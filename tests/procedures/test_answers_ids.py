@@ -1,6 +1,7 @@
 """My Number, corporate number and bank account answers: what is accepted, returned and refused."""
 
 import logging
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -10,6 +11,7 @@ from zengin_code import Bank  # type: ignore[import-untyped]
 from madoguchi.core.crypto import decrypt_text
 from madoguchi.core.errors import InvalidInput
 from madoguchi.core.settings import Settings
+from madoguchi.procedures.answers import AnswerContext, parse_answer
 from madoguchi.procedures.answers.identifiers import (
     MY_NUMBER_PURPOSE,
     mask_my_number,
@@ -17,7 +19,6 @@ from madoguchi.procedures.answers.identifiers import (
     parse_account_holder,
     parse_bank_account,
     parse_corporate_number,
-    parse_my_number,
 )
 from madoguchi.procedures.definition import BankAccount, CorporateNumber, LocalText, MyNumber
 
@@ -119,12 +120,9 @@ def test_the_number_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFix
     assert VALID not in caplog.text
 
 
-def test_the_registered_parser_takes_the_secret_from_the_settings(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object
-) -> None:
-    settings = Settings(secret_key=SECRET)
-    monkeypatch.setattr("madoguchi.procedures.answers.identifiers.get_settings", lambda: settings)
-    value = parse_my_number(MY_NUMBER, VALID)
+def test_the_registered_parser_takes_the_secret_from_the_context(tmp_path: Path) -> None:
+    context = AnswerContext.of(Settings(secret_key=SECRET, data_dir=tmp_path))
+    value = parse_answer(MY_NUMBER, VALID, context)
     assert decrypt_text(value["encrypted"], MY_NUMBER_PURPOSE, SECRET) == VALID
 
 

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 from madoguchi.core.errors import InvalidInput
 from madoguchi.core.files import FileStore
 from madoguchi.core.settings import Settings
+from madoguchi.procedures.answers import AnswerContext, parse_answer
 from madoguchi.procedures.answers.uploads import (
     MAX_NAME_LENGTH,
     MEGABYTE,
     accept_upload,
     clean_file_name,
     file_answer,
-    parse_file,
 )
 from madoguchi.procedures.definition import FileUpload, LocalText
 from tests.support.samples import EXE, PDF, PNG
@@ -116,13 +116,10 @@ def test_a_mapping_is_no_files(store: FileStore) -> None:
     assert file_answer(question(), {"file": "x"}, store) == []
 
 
-def test_the_registered_parser_uses_the_data_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
-    monkeypatch.setattr("madoguchi.procedures.answers.uploads.get_settings", lambda: settings)
-    described = accept_upload(question(), "a.pdf", PDF, FileStore.from_settings(settings))
-    assert parse_file(question(), [described["ref"]])[0]["id"] == described["id"]
+def test_the_registered_parser_uses_the_context_s_file_store(tmp_path: Path) -> None:
+    context = AnswerContext.of(Settings(data_dir=tmp_path / "data"))
+    described = accept_upload(question(), "a.pdf", PDF, context.store)
+    assert parse_answer(question(), [described["ref"]], context)[0]["id"] == described["id"]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -73,12 +72,6 @@ def procedure_id(client: TestClient, tenant: str, slug: str) -> str:
 def moving_id(client: TestClient) -> str:
     """Sapporo's change-of-address: the national template it adopted."""
     return procedure_id(client, "011002", "change-of-address")
-
-
-def use_app_file_store(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    """The file parser reads the process's settings; point it at this test's app, whose
-    store the upload route writes to."""
-    monkeypatch.setattr("madoguchi.procedures.answers.uploads.get_settings", lambda: settings)
 
 
 def upload_pdf(client: TestClient, procedure: str, question: str, name: str = "見積書.pdf") -> Any:

@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from madoguchi.core.settings import Settings
 from madoguchi.procedures import service as procedures
 from madoguchi.submissions import service
 from madoguchi.submissions.models import Submission, SubmissionEvent
@@ -25,7 +24,6 @@ from tests.submissions.examples import (
     random_id,
     subsidy,
     upload_pdf,
-    use_app_file_store,
 )
 from tests.support.samples import EXE
 
@@ -115,10 +113,7 @@ def test_answers_to_questions_the_procedure_does_not_have_are_refused(client: Te
     assert problem_fields(response) == ["members[0].nickname"]
 
 
-def test_answers_that_lead_to_an_exit_are_refused(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    use_app_file_store(monkeypatch, settings)
+def test_answers_that_lead_to_an_exit_are_refused(client: TestClient) -> None:
     procedure = procedure_id(client, "meti", "small-business-subsidy")
     ref = upload_pdf(client, procedure, "quotes").json()["ref"]
     response = submit(client, procedure, {**subsidy(ref), "employees": 25})
@@ -196,10 +191,7 @@ async def test_two_requests_with_one_key_at_once_make_one_submission(
     assert await count(session, SubmissionEvent) == 1
 
 
-def test_a_file_is_uploaded_then_named_in_the_answers(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    use_app_file_store(monkeypatch, settings)
+def test_a_file_is_uploaded_then_named_in_the_answers(client: TestClient) -> None:
     procedure = procedure_id(client, "meti", "small-business-subsidy")
     uploaded = upload_pdf(client, procedure, "quotes", name="../見積書.pdf")
     assert uploaded.status_code == 201, uploaded.text
@@ -211,10 +203,7 @@ def test_a_file_is_uploaded_then_named_in_the_answers(
     assert response.status_code == 201, response.text
 
 
-def test_an_upload_is_checked_against_its_question(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    use_app_file_store(monkeypatch, settings)
+def test_an_upload_is_checked_against_its_question(client: TestClient) -> None:
     procedure = procedure_id(client, "meti", "small-business-subsidy")
     program = client.post(
         f"/api/v1/procedures/{procedure}/files",

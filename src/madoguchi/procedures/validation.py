@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from madoguchi.core.errors import InvalidInput, InvalidInputs
-from madoguchi.procedures.answers import Raw, is_empty, parse_answer
+from madoguchi.procedures.answers import AnswerContext, Raw, is_empty, parse_answer
 from madoguchi.procedures.definition import Choice, Definition, Group, Guidance, Question
 from madoguchi.procedures.logic import Exit, computed_values, missing_required, prune
 from madoguchi.procedures.logic.navigation import walk
@@ -36,29 +36,46 @@ def all_questions(definition: Definition) -> list[Question]:
 
 
 def parse_given(
-    questions: list[Question], raw: Mapping[str, Any], prefix: str = ""
+    questions: list[Question],
+    raw: Mapping[str, Any],
+    prefix: str = "",
+    *,
+    earlier: Mapping[str, Any] | None = None,
+    context: AnswerContext | None = None,
 ) -> tuple[dict[str, Any], list[InvalidInput]]:
     """Parse the non-empty answers given to ``questions``: the values, and the problems found.
 
-    Empty answers are left out (whether they are needed is the logic's call, not the parser's).
+    Empty answers are left out (whether they are needed is the logic's call, not the parser's),
+    except that a My Number left empty keeps the one in ``earlier``: it is never shown back, so
+    a person types it again only to change it.
     """
     values: dict[str, Any] = {}
     problems: list[InvalidInput] = []
+    kept = earlier or {}
     for question in questions:
         if isinstance(question, Guidance) or question.id not in raw:
             continue
         given = raw[question.id]
         try:
             if isinstance(question, Group):
-                values[question.id] = _parse_items(question, given, prefix, problems)
-            elif not is_empty(_as_raw(question, given)):
-                values[question.id] = parse_answer(question, _as_raw(question, given))
+                items = _parse_items(question, given, kept.get(question.id), prefix, context)
+                values[question.id], found = items
+                problems += found
+            elif not is_empty(given):
+                values[question.id] = parse_answer(question, _as_raw(question, given), context)
+            elif question.type == "my_number" and kept.get(question.id) is not None:
+                values[question.id] = kept[question.id]
         except InvalidInput as problem:
             problems.append(_prefixed(problem, prefix))
     return values, problems
 
 
-def check_answers(definition: Definition, raw: Mapping[str, Any], today: dt.date) -> Accepted:
+def check_answers(
+    definition: Definition,
+    raw: Mapping[str, Any],
+    today: dt.date,
+    context: AnswerContext | None = None,
+) -> Accepted:
     """The accepted answers, or ``InvalidInputs`` with every problem on the applicant's path.
 
     Besides each answer's own checks: an answer to a question the procedure does not have is an
@@ -66,7 +83,7 @@ def check_answers(definition: Definition, raw: Mapping[str, Any], today: dt.date
     exit, where a person on the pages would have been stopped.
     """
     unknown = _unknown_answers(all_questions(definition), raw, "")
-    values, problems = parse_given(all_questions(definition), raw)
+    values, problems = parse_given(all_questions(definition), raw, context=context)
     route = walk(definition, values, today)
     kept = route.kept
     problems = [p for p in problems if _on_path(p.field, kept, values, definition, today)]
@@ -108,20 +125,21 @@ def _exit_problem(definition: Definition, outcome: Exit) -> InvalidInput:
 
 
 def _parse_items(
-    group: Group, given: Any, prefix: str, problems: list[InvalidInput]
-) -> list[dict[str, Any]]:
+    group: Group, given: Any, kept: Any, prefix: str, context: AnswerContext | None
+) -> tuple[list[dict[str, Any]], list[InvalidInput]]:
     if not isinstance(given, list) or not all(isinstance(item, Mapping) for item in given):
         raise InvalidInput("Give the items of this group as a list.", field=group.id)
     if len(given) > group.max_items:
-        raise InvalidInput(
-            "Add at most {most} items.", field=prefix + group.id, most=group.max_items
-        )
-    items = []
+        raise InvalidInput("Add at most {most} items.", field=group.id, most=group.max_items)
+    earlier = kept if isinstance(kept, list) else []
+    items, problems = [], []
     for index, item in enumerate(given):
-        parsed, found = parse_given(group.questions, item, f"{prefix}{group.id}[{index}].")
+        before = earlier[index] if index < len(earlier) and isinstance(earlier[index], dict) else {}
+        where = f"{prefix}{group.id}[{index}]."
+        parsed, found = parse_given(group.questions, item, where, earlier=before, context=context)
         items.append(parsed)
         problems += found
-    return items
+    return items, problems
 
 
 def _as_raw(question: Question, given: Any) -> Raw:

@@ -31,6 +31,7 @@ from madoguchi.core.errors import InvalidInput, InvalidInputs, MadoguchiError
 from madoguchi.core.files import FileStore
 from madoguchi.core.i18n import N_, current_language
 from madoguchi.procedures import service as procedures
+from madoguchi.procedures.answers import AnswerContext
 from madoguchi.procedures.answers.uploads import MEGABYTE, accept_upload
 from madoguchi.procedures.api import ProcedureId, problem_responses
 from madoguchi.procedures.definition import Definition, FileUpload, Group, Question
@@ -174,7 +175,8 @@ async def submit_answers(
     now = await procedures.current(session, procedure)
     today = dt.datetime.now(JAPAN).date()
     procedures.check_open(now.definition, today)
-    accepted = check_answers(now.definition, answers, today)
+    context = AnswerContext.of(request.app.state.settings)
+    accepted = check_answers(now.definition, answers, today, context)
     submitted = await service.submit(session, procedure, now.version, accepted, intake)
     return _receipt(submitted)
 

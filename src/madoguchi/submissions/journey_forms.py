@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from madoguchi.procedures.answers import is_empty
 from madoguchi.procedures.answers.people import NAME_PARTS
 from madoguchi.procedures.answers.places import ADDRESS_PARTS
 from madoguchi.procedures.definition import Group, Guidance, Question
@@ -169,14 +170,6 @@ def raw_answer(question: Question, values: Mapping[str, Any], name: str) -> Any:
     return text_of(values, name)
 
 
-def is_blank(value: Any) -> bool:
-    if isinstance(value, Mapping):
-        return all(is_blank(part) for part in value.values())
-    if isinstance(value, list):
-        return all(is_blank(part) for part in value)
-    return not str(value).strip()
-
-
 def item_count(group: Group, values: Mapping[str, Any], name: str) -> int:
     """How many items a group shows: as posted (within its limits), else its minimum."""
     text = text_of(values, f"{name}.count")
@@ -259,7 +252,7 @@ def blank_items(questions: list[Question], values: FormValues) -> list[tuple[str
         if isinstance(question, Group):
             for index in reversed(range(item_count(question, values, name))):
                 item = raw_answers(question.questions, values, f"{name}[{index}].")
-                if is_blank(item) and not _has_kept_my_number(values, f"{name}[{index}]."):
+                if is_empty(item) and not _has_kept_my_number(values, f"{name}[{index}]."):
                     blank.append((name, index))
     return blank
 

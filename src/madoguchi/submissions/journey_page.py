@@ -23,6 +23,7 @@ from madoguchi.core.templating import render
 from madoguchi.procedures.answers.places import AddressFound
 from madoguchi.procedures.definition import Group, Guidance, Page, Question
 from madoguchi.procedures.logic import missing_required, visible_questions
+from madoguchi.procedures.validation import parse_given
 from madoguchi.submissions.drafts import FormValues
 from madoguchi.submissions.journey_forms import (
     ACTION,
@@ -40,7 +41,6 @@ from madoguchi.submissions.journey_parsing import (
     Action,
     apply_action,
     fill_address,
-    parse_page,
     resolve_local_governments,
     take_uploads,
 )
@@ -74,7 +74,7 @@ def show_page(journey: Journey, page: Page, *, returning: bool, missing: bool) -
 async def send_page(journey: Journey, page: Page, form: FormData, *, returning: bool) -> Response:
     kept = values_from_answers(page.questions, journey.content.answers)
     values = {**_saved_my_numbers(kept), **values_from_form(form)}
-    problems = await take_uploads(form, page.questions, values, journey.parsing)
+    problems = await take_uploads(form, page.questions, values, journey.context)
     problems += await resolve_local_governments(journey.session, page.questions, values)
     action = Action.parse(form.get(ACTION))
     if action.kind != "continue":
@@ -124,7 +124,9 @@ def _continue(
 def check_page(journey: Journey, page: Page, values: FormValues) -> PageCheck:
     """Parse the page's answers; keep those shown; find problems and questions newly shown."""
     raw = raw_answers(page.questions, values)
-    parsed, problems = parse_page(page.questions, raw, journey.content.answers, journey.parsing)
+    parsed, problems = parse_given(
+        page.questions, raw, earlier=journey.content.answers, context=journey.context
+    )
     others = {k: v for k, v in journey.content.answers.items() if k not in _ids(page)}
     shown = _shown(journey, page, {**others, **parsed})
     problems = [p for p in problems if _top(p.field) in shown]
@@ -184,7 +186,9 @@ def render_page(
     status: int = 200,
 ) -> HTMLResponse:
     raw = raw_answers(page.questions, values)
-    preview, unparsed = parse_page(page.questions, raw, journey.content.answers, journey.parsing)
+    preview, unparsed = parse_given(
+        page.questions, raw, earlier=journey.content.answers, context=journey.context
+    )
     others = {k: v for k, v in journey.content.answers.items() if k not in _ids(page)}
     conditions = journey.condition_values({**others, **preview})
     shown = visible_questions(page, conditions)
@@ -195,7 +199,7 @@ def render_page(
     errors = page_errors(page.questions, problems)
     state = FormState(
         values,
-        journey.parsing.store,
+        journey.context.store,
         errors.inline,
         towns or {},
         item_visibility(page.questions, preview, conditions),

@@ -1,9 +1,6 @@
-"""Parsing what a page posted: files received, local governments found by name, the buttons that
-change the form without leaving the page, and each answer through its question's parser.
-
-The parsers of My Number and files are called with this application's secret and file store,
-not the process-wide settings the registered parsers read, so an app made with its own settings
-(as every test makes one) keeps its files and keys to itself.
+"""What a page posted, before its answers are parsed (procedures.validation.parse_given, with this
+application's AnswerContext): files received, local governments found by name, and the buttons
+that change the form without leaving the page.
 """
 
 from __future__ import annotations
@@ -17,17 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
 from madoguchi.core.errors import InvalidInput
-from madoguchi.core.files import FileStore
 from madoguchi.core.text import search_key, strip_separators
-from madoguchi.procedures.answers import parse_answer
-from madoguchi.procedures.answers.identifiers import my_number_answer
+from madoguchi.procedures.answers import AnswerContext
 from madoguchi.procedures.answers.places import address_from_postal_code
-from madoguchi.procedures.answers.uploads import MEGABYTE, accept_upload, file_answer
-from madoguchi.procedures.definition import Address, Group, Guidance, Question
+from madoguchi.procedures.answers.uploads import MEGABYTE, accept_upload
+from madoguchi.procedures.definition import Address, Group, Question
 from madoguchi.submissions.drafts import FormValues
 from madoguchi.submissions.journey_forms import (
     add_item,
-    is_blank,
     list_of,
     question_at,
     remove_file,
@@ -40,84 +34,11 @@ from madoguchi.tenants import service as tenants
 NAMES_LISTED = 5  # local governments named when a name matches several
 
 
-@dataclass(frozen=True)
-class Parsing:
-    """What the parsers need from this application: its secret and its file store."""
-
-    secret: str
-    store: FileStore
-
-
-def parse_page(
-    questions: list[Question],
-    raw: Mapping[str, Any],
-    earlier: Mapping[str, Any],
-    parsing: Parsing,
-    prefix: str = "",
-) -> tuple[dict[str, Any], list[InvalidInput]]:
-    """The answers that parsed, and every problem, each naming its field.
-
-    Answers left empty are left out (whether they are needed is the logic's call). A My Number
-    left empty keeps the one in ``earlier``: it is never shown back, so it is typed only to change.
-    """
-    values: dict[str, Any] = {}
-    problems: list[InvalidInput] = []
-    for question in questions:
-        if isinstance(question, Guidance) or question.id not in raw:
-            continue
-        given, kept = raw[question.id], earlier.get(question.id)
-        try:
-            if isinstance(question, Group):
-                values[question.id] = _parse_items(question, given, kept, parsing, prefix, problems)
-            elif not is_blank(given):
-                values[question.id] = _parse_one(question, given, parsing)
-            elif question.type == "my_number" and kept is not None:
-                values[question.id] = kept
-        except InvalidInput as problem:
-            problems.append(_prefixed(problem, prefix))
-    return values, problems
-
-
-def _parse_one(question: Question, given: Any, parsing: Parsing) -> Any:
-    if question.type == "my_number":
-        return my_number_answer(question, given, parsing.secret)
-    if question.type == "file":
-        return file_answer(question, given, parsing.store)
-    return parse_answer(question, given)
-
-
-def _parse_items(
-    group: Group,
-    given: list[Mapping[str, Any]],
-    kept: Any,
-    parsing: Parsing,
-    prefix: str,
-    problems: list[InvalidInput],
-) -> list[dict[str, Any]]:
-    name = prefix + group.id
-    if len(given) > group.max_items:
-        raise InvalidInput("Add at most {most} items.", field=group.id, most=group.max_items)
-    earlier = kept if isinstance(kept, list) else []
-    items = []
-    for index, item in enumerate(given):
-        before = earlier[index] if index < len(earlier) and isinstance(earlier[index], dict) else {}
-        parsed, found = parse_page(group.questions, item, before, parsing, f"{name}[{index}].")
-        items.append(parsed)
-        problems += found
-    return items
-
-
-def _prefixed(problem: InvalidInput, prefix: str) -> InvalidInput:
-    if prefix and problem.field:
-        problem.field = prefix + problem.field
-    return problem
-
-
 # --- Files ----------------------------------------------------------------------------------------
 
 
 async def take_uploads(
-    form: FormData, questions: list[Question], values: FormValues, parsing: Parsing
+    form: FormData, questions: list[Question], values: FormValues, context: AnswerContext
 ) -> list[InvalidInput]:
     """Store each file posted with the page and keep its ref among the question's files."""
     problems: list[InvalidInput] = []
@@ -129,7 +50,7 @@ async def take_uploads(
                 continue  # a file box left empty
             try:
                 data = await _read(upload, question)
-                stored = accept_upload(question, upload.filename, data, parsing.store)
+                stored = accept_upload(question, upload.filename, data, context.store)
             except InvalidInput as problem:
                 problem.field = name
                 problems.append(problem)

@@ -20,10 +20,10 @@ from starlette.requests import Request
 
 from madoguchi.core.crypto import DecryptionError
 from madoguchi.core.errors import NotFound
-from madoguchi.core.files import FileStore
 from madoguchi.core.i18n import N_
 from madoguchi.core.settings import Settings
 from madoguchi.procedures import service as procedures
+from madoguchi.procedures.answers import AnswerContext
 from madoguchi.procedures.answers.people import today as today_in_japan
 from madoguchi.procedures.definition import Definition, Page, Question
 from madoguchi.procedures.logic import (
@@ -39,7 +39,6 @@ from madoguchi.procedures.logic import (
 from madoguchi.procedures.logic import prune as prune_answers
 from madoguchi.submissions.access import check_draft_access
 from madoguchi.submissions.drafts import Draft, DraftContent, find_draft, open_content, seal_content
-from madoguchi.submissions.journey_parsing import Parsing
 from madoguchi.tenants import service as tenants
 
 GONE = N_("There is no draft at this address, or it has expired.")
@@ -107,9 +106,8 @@ class Journey:
         return settings_of(self.request)
 
     @property
-    def parsing(self) -> Parsing:
-        settings = self.settings
-        return Parsing(settings.resolved_secret_key(), FileStore.from_settings(settings))
+    def context(self) -> AnswerContext:
+        return AnswerContext.of(self.settings)
 
     def save(self) -> None:
         """Seal the content back into the draft (the request's unit of work commits it)."""

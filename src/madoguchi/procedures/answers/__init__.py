@@ -7,41 +7,66 @@ account) — and returns the value to store, or raises ``InvalidInput`` whose ``
 question id, or ``"<question id>.<sub-field>"``, and whose message says in plain words what to do.
 ``parse_answer`` handles emptiness for every type: an empty optional answer is ``None``; an empty
 required one is an error.
+
+Two parsers need more than the question: My Number is encrypted with the application's secret,
+and file refs are checked against its file store. They are registered with ``context=True`` and
+receive the ``AnswerContext`` the caller passes (an app made with its own settings passes its
+own; without one, the process-wide settings are used).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from madoguchi.core.errors import InvalidInput
+from madoguchi.core.files import FileStore
+from madoguchi.core.settings import Settings, get_settings
 
 Raw = str | list[str] | Mapping[str, str]
-Parser = Callable[[Any, Raw], Any]
-P = TypeVar("P", bound=Parser)
+P = TypeVar("P", bound=Callable[..., Any])
 
-PARSERS: dict[str, Parser] = {}
+PARSERS: dict[str, Callable[..., Any]] = {}
+NEEDS_CONTEXT: set[str] = set()
 
 
-def parser(question_type: str) -> Callable[[P], P]:
+@dataclass(frozen=True)
+class AnswerContext:
+    """What some parsers need from the application: its secret and its file store."""
+
+    secret: str
+    store: FileStore
+
+    @classmethod
+    def of(cls, settings: Settings) -> AnswerContext:
+        return cls(settings.resolved_secret_key(), FileStore.from_settings(settings))
+
+
+def parser(question_type: str, *, context: bool = False) -> Callable[[P], P]:
+    """Register a parser ``(question, raw)``, or ``(question, raw, context)`` with context=True."""
+
     def register(function: P) -> P:
         PARSERS[question_type] = function
+        if context:
+            NEEDS_CONTEXT.add(question_type)
         return function
 
     return register
 
 
-def is_empty(raw: Raw | None) -> bool:
+def is_empty(raw: Any) -> bool:
+    """Nothing typed: None, blank text, or lists and mappings of nothing typed."""
     if raw is None:
         return True
-    if isinstance(raw, str):
-        return not raw.strip()
+    if isinstance(raw, Mapping):
+        return all(is_empty(part) for part in raw.values())
     if isinstance(raw, list):
-        return not any(item.strip() for item in raw)
-    return not any(str(value).strip() for value in raw.values())
+        return all(is_empty(part) for part in raw)
+    return not str(raw).strip()
 
 
-def parse_answer(question: Any, raw: Raw | None) -> Any:
+def parse_answer(question: Any, raw: Raw | None, context: AnswerContext | None = None) -> Any:
     """The typed value of one answer, None when optional and empty, or InvalidInput."""
     if is_empty(raw):
         if getattr(question, "required", False):
@@ -52,6 +77,8 @@ def parse_answer(question: Any, raw: Raw | None) -> Any:
         parse = PARSERS[question.type]
     except KeyError:
         raise LookupError(f"no parser for question type {question.type!r}") from None
+    if question.type in NEEDS_CONTEXT:
+        return parse(question, raw, context or AnswerContext.of(get_settings()))
     return parse(question, raw)
 
 
@@ -66,6 +93,7 @@ from madoguchi.procedures.answers import (  # noqa: E402
 
 __all__ = [
     "PARSERS",
+    "AnswerContext",
     "Raw",
     "basic",
     "identifiers",

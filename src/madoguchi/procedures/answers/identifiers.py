@@ -23,9 +23,8 @@ from zengin_code import Bank  # type: ignore[import-untyped]
 
 from madoguchi.core.crypto import encrypt_text
 from madoguchi.core.errors import InvalidInput
-from madoguchi.core.settings import get_settings
 from madoguchi.core.text import fold_width, nfc, strip_separators
-from madoguchi.procedures.answers import Raw, parser
+from madoguchi.procedures.answers import AnswerContext, Raw, parser
 
 MY_NUMBER_PURPOSE = "my_number"
 ACCOUNT_TYPES = {
@@ -53,9 +52,9 @@ def my_number_answer(question: Any, raw: Raw, secret: str) -> dict[str, str]:
     }
 
 
-@parser("my_number")
-def parse_my_number(question: Any, raw: Raw) -> dict[str, str]:
-    return my_number_answer(question, raw, get_settings().resolved_secret_key())
+@parser("my_number", context=True)
+def parse_my_number(question: Any, raw: Raw, context: AnswerContext) -> dict[str, str]:
+    return my_number_answer(question, raw, context.secret)
 
 
 def mask_my_number(last4: str) -> str:

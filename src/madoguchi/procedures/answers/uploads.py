@@ -17,9 +17,8 @@ from typing import Any
 
 from madoguchi.core.errors import InvalidInput
 from madoguchi.core.files import OCTET_STREAM, FileStore, is_file_id, sniff_media_type
-from madoguchi.core.settings import get_settings
 from madoguchi.core.text import nfc
-from madoguchi.procedures.answers import Raw, parser
+from madoguchi.procedures.answers import AnswerContext, Raw, parser
 
 MAX_NAME_LENGTH = 120
 MEGABYTE = 1024 * 1024
@@ -65,9 +64,9 @@ def file_answer(question: Any, raw: Raw, store: FileStore) -> list[dict[str, Any
     return [_stored_answer(question, ref, store) for ref in refs]
 
 
-@parser("file")
-def parse_file(question: Any, raw: Raw) -> list[dict[str, Any]]:
-    return file_answer(question, raw, FileStore.from_settings(get_settings()))
+@parser("file", context=True)
+def parse_file(question: Any, raw: Raw, context: AnswerContext) -> list[dict[str, Any]]:
+    return file_answer(question, raw, context.store)
 
 
 def clean_file_name(filename: str) -> str:
