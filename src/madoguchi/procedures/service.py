@@ -37,6 +37,7 @@ __all__ = [
     "get_procedure",
     "get_procedure_by_id",
     "list_offered",
+    "list_procedures",
     "list_versions",
     "publish",
     "roll_back_to",
@@ -44,8 +45,14 @@ __all__ = [
 ]
 
 
-async def save_draft(session: AsyncSession, owner_code: str, source: str) -> ProcedureVersion:
-    """Store ``source`` as the draft version of its procedure (created on first save)."""
+async def save_draft(
+    session: AsyncSession, owner_code: str, source: str, workbook_sha256: str | None = None
+) -> ProcedureVersion:
+    """Store ``source`` as the draft version of its procedure (created on first save).
+
+    ``workbook_sha256`` names the Excel workbook the draft was made from; without one, a draft
+    keeps the workbook of the version before it, so responses still export into that layout.
+    """
     definition = load_definition(source)
     owner = await tenants.get_tenant(session, owner_code)
     if definition.owner != owner.code:
@@ -57,8 +64,10 @@ async def save_draft(session: AsyncSession, owner_code: str, source: str) -> Pro
         )
     procedure = await _procedure_for(session, owner, definition.slug)
     latest = await _latest_version(session, procedure)
+    workbook = workbook_sha256 or (latest.workbook_sha256 if latest else None)
     if latest is not None and latest.status == VersionStatus.DRAFT:
         latest.source, latest.definition = source, _stored(definition)
+        latest.workbook_sha256 = workbook
         return latest
     draft = ProcedureVersion(
         tenant_id=owner.id,
@@ -67,6 +76,7 @@ async def save_draft(session: AsyncSession, owner_code: str, source: str) -> Pro
         status=VersionStatus.DRAFT.value,
         source=source,
         definition=_stored(definition),
+        workbook_sha256=workbook,
     )
     session.add(draft)
     await session.flush()
@@ -239,6 +249,14 @@ async def get_procedure(session: AsyncSession, owner_code: str, slug: str) -> Pr
             slug=slug,
         )
     return procedure
+
+
+async def list_procedures(session: AsyncSession, owner: tenants.Tenant) -> list[Procedure]:
+    """Every procedure of a body, unpublished drafts included (for its staff)."""
+    found = await session.scalars(
+        select(Procedure).where(Procedure.tenant_id == owner.id).order_by(Procedure.slug)
+    )
+    return list(found)
 
 
 async def list_versions(session: AsyncSession, procedure: Procedure) -> Sequence[ProcedureVersion]:

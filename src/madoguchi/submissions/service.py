@@ -34,6 +34,7 @@ __all__ = [
     "Submission",
     "find_by_reference",
     "get_submission",
+    "list_events",
     "replay_of",
     "submit",
 ]
@@ -197,3 +198,16 @@ async def find_by_reference(
     if found is None:
         raise NotFound("No submission has the reference {reference}.", reference=canonical)
     return found
+
+
+async def list_events(session: AsyncSession, submission: Submission) -> list[SubmissionEvent]:
+    """A submission's audit record, oldest first."""
+    found = await session.scalars(
+        select(SubmissionEvent)
+        .where(
+            SubmissionEvent.tenant_id == submission.tenant_id,
+            SubmissionEvent.submission_id == submission.id,
+        )
+        .order_by(SubmissionEvent.at, SubmissionEvent.id)
+    )
+    return list(found)

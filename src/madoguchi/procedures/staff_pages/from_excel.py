@@ -102,8 +102,7 @@ async def _save_reviewed(
     if typed.invalid or definition is None:
         notes = _notes_of(store, workbook, tenant.code)
         return _review_response(request, tenant, typed, workbook, name, notes, 422)
-    draft = await service.save_draft(session, tenant.code, typed.source)
-    draft.workbook_sha256 = workbook
+    draft = await service.save_draft(session, tenant.code, typed.source, workbook)
     return to_versions(tenant.code, definition.slug, "saved", draft.version)
 
 

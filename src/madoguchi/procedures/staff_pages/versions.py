@@ -165,8 +165,6 @@ async def save_draft_page(
     if typed.checked(tenant.code, slug) is None:
         return await _draft_response(request, session, tenant, procedure, versions, typed)
     draft = await service.save_draft(session, tenant.code, typed.source)
-    if draft.workbook_sha256 is None:  # a new draft keeps the layout the last one came from
-        draft.workbook_sha256 = versions[-1].workbook_sha256
     return to_versions(tenant.code, slug, "saved", draft.version)
 
 

@@ -11,9 +11,10 @@ from madoguchi.core.dependencies import Session
 from madoguchi.core.forms import FormErrors, check_length
 from madoguchi.core.staff import StaffUser
 from madoguchi.core.templating import render
+from madoguchi.procedures import service as procedures
 from madoguchi.procedures.definition import LocalText
 from madoguchi.submissions.queries import Filters, count_submissions
-from madoguchi.submissions.staff_pages.shared import procedure_title, procedures_of
+from madoguchi.submissions.staff_pages.shared import procedure_title
 from madoguchi.tenants import service as tenants
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -57,6 +58,6 @@ async def body_page(request: Request, code: str, session: Session, staff: StaffU
             adopted=procedure.template_procedure_id is not None,
             published=procedure.current_version is not None,
         )
-        for procedure in await procedures_of(session, tenant)
+        for procedure in await procedures.list_procedures(session, tenant)
     ]
     return HTMLResponse(render("staff/body.html", request=request, tenant=tenant, rows=rows))

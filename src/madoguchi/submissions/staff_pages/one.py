@@ -23,7 +23,7 @@ from madoguchi.submissions import service
 from madoguchi.submissions.display import answer_rows, file_size_text, text_language
 from madoguchi.submissions.exports import attachment
 from madoguchi.submissions.models import Submission, SubmissionEvent
-from madoguchi.submissions.staff_pages.shared import channel_label, events_of, when
+from madoguchi.submissions.staff_pages.shared import channel_label, when
 from madoguchi.tenants import service as tenants
 
 router = APIRouter(prefix="/staff/bodies/{code}/submissions", include_in_schema=False)
@@ -62,7 +62,7 @@ async def submission_page(
         files=list(attached_files(definition, submission.answers)),
         events=[
             (event, when(event.at), _details(event))
-            for event in await events_of(session, submission)
+            for event in await service.list_events(session, submission)
         ],
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
