@@ -3,15 +3,23 @@ languages. axe-core comes from the PyPI package axe-playwright-python, which shi
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.artifacts import artifact_name, save_json, save_screenshot
+from tests.browser.test_procedures import (
+    CONSULTATION,
+    confirm_and_submit,
+    press_continue,
+    start_now,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +31,8 @@ PAGES = {
     "sapporo": "/bodies/011002",
     "postal": "/postal-codes?postal_code=060-0001",
     "postal-error": "/postal-codes?postal_code=060-00",
+    "sign-in": "/sign-in",
+    "me": "/me",
 }
 
 
@@ -71,4 +81,76 @@ def test_page_meets_wcag_21_aa(
     assert not violations, (
         f"axe {results['testEngine']['version']} found WCAG 2.1 A/AA violations on {path} "
         f"({language}):\n{describe(violations)}"
+    )
+
+
+# --- Pages reached by answering: each function takes a fresh page to the one to check ---------
+
+
+def question_page(page: Page) -> None:
+    page.goto(CONSULTATION)
+    start_now(page)
+
+
+def question_page_with_errors(page: Page) -> None:
+    question_page(page)
+    press_continue(page)  # nothing chosen
+    expect(page.locator(".error-summary")).to_be_visible()
+
+
+def save_later_page(page: Page) -> None:
+    question_page(page)
+    page.locator(".save-later a").click()
+    expect(page).to_have_url(re.compile(r"/save$"))
+
+
+def check_page(page: Page) -> None:
+    question_page(page)
+    page.locator("input[name=anonymous][value=yes]").check()
+    press_continue(page)
+    page.locator("input[name=topics][value=economy]").check()
+    press_continue(page)
+    page.locator("textarea[name=opinion_economy]").fill("取引の安全を。")
+    press_continue(page)
+    expect(page).to_have_url(re.compile(r"/check$"))
+
+
+def receipt_page(page: Page) -> None:
+    check_page(page)
+    confirm_and_submit(page)
+
+
+def staff_submissions_page(page: Page) -> None:
+    receipt_page(page)  # so that the list has a row
+    page.goto("/staff/bodies/soumu/procedures/metaverse-consultation/submissions")
+    expect(page.locator("table.results tbody tr").first).to_be_visible()
+
+
+JOURNEY_PAGES: dict[str, Callable[[Page], None]] = {
+    "question": question_page,
+    "question-errors": question_page_with_errors,
+    "save-later": save_later_page,
+    "check": check_page,
+    "receipt": receipt_page,
+    "staff-submissions": staff_submissions_page,
+}
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+@pytest.mark.parametrize("name", list(JOURNEY_PAGES))
+def test_journey_page_meets_wcag_21_aa(
+    request: pytest.FixtureRequest, shared_journey_page: Page, name: str, language: str
+) -> None:
+    shared_journey_page.goto(f"/language/{language}?next=/")
+    JOURNEY_PAGES[name](shared_journey_page)
+    assert shared_journey_page.evaluate("document.documentElement.lang") == language
+
+    results = run_axe(shared_journey_page)
+
+    violations = results["violations"]
+    save_json(f"axe/{name}-{language}", violations)
+    save_screenshot(shared_journey_page, artifact_name(request))
+    assert not violations, (
+        f"axe {results['testEngine']['version']} found WCAG 2.1 A/AA violations on "
+        f"{shared_journey_page.url} ({language}):\n{describe(violations)}"
     )

@@ -106,14 +106,11 @@ def give_opinions(page: Page, attachment: bytes) -> None:
 
 def answers_on(page: Page) -> dict[str, str]:
     """Check your answers and the receipt: each answer's text by its question's label."""
-    rows = page.locator(".answer-row")
-    return {
-        rows.nth(i).locator(":scope > dt").inner_text().strip(): rows.nth(i)
-        .locator(":scope > dd.answer-text")
-        .inner_text()
-        .strip()
-        for i in range(rows.count())
-    }
+    answers = {}
+    for row in page.locator(".answer-row").all():
+        label = row.locator(":scope > dt").inner_text().strip()
+        answers[label] = row.locator(":scope > dd.answer-text").inner_text().strip()
+    return answers
 
 
 def confirm_and_submit(page: Page) -> str:

@@ -6,10 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import Browsers
-from tests.browser.test_procedures import answers_on, confirm_and_submit, press_continue, shot, start_now
+from tests.browser.test_procedures import (
+    answers_on,
+    confirm_and_submit,
+    press_continue,
+    shot,
+    start_now,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +25,7 @@ ADD_MEMBER = "button[name=_action][value='add:members']"
 FOUND = {"prefecture": "北海道", "municipality": "札幌市中央区", "town": "北一条西"}
 
 
-def field(page: Page, name: str):  # noqa: ANN201  (a Playwright Locator)
+def field(page: Page, name: str) -> Locator:
     return page.locator(f"[name='{name}']")
 
 

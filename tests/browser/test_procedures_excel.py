@@ -29,7 +29,9 @@ def test_an_excel_template_becomes_an_online_form(
     official.goto(SAPPORO_STAFF)
     official.locator(f"a[href='{SAPPORO_STAFF}/procedures/from-excel']").first.click()
     official.locator("input[name=file]").set_input_files(
-        files=[{"name": "意見提出様式.xlsx", "mimeType": XLSX, "buffer": templates.public_comment()}]
+        files=[
+            {"name": "意見提出様式.xlsx", "mimeType": XLSX, "buffer": templates.public_comment()}
+        ]
     )
     official.locator("input[name=slug]").fill("iken")
     official.locator("form:has(input[name=step][value=upload]) button[type=submit]").click()
