@@ -1,6 +1,7 @@
 """Finding submissions: filters read from a query string, pages, and the stream exports read."""
 
 import datetime as dt
+from urllib.parse import unquote_plus
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,8 +47,6 @@ def test_the_query_string_reads_back_as_the_same_filters() -> None:
     query = to_query(filters)
     assert query.startswith("from=2026-12-01&q=")
     pairs = dict(pair.split("=", 1) for pair in query.split("&"))
-    from urllib.parse import unquote_plus
-
     assert parse_filters({k: unquote_plus(v) for k, v in pairs.items()}) == filters
     assert to_query(Filters()) == ""
 
