@@ -292,7 +292,7 @@ def print_peaks(peaks: list[Peak], concurrency: int, rounds: int) -> dict[str, d
 
 def print_fixed(fixed: dict[str, dict[str, object]], rate: float, duration: float) -> None:
     print(
-        f"\nfixed rate {rate:,.1f} requests/s (half the intake's peak), open loop, "
+        f"\nfixed rate {rate:,.1f} requests/s (a fraction of the intake's peak), open loop, "
         f"{duration:g} s, latency from when each request was due"
     )
     common.print_table(
