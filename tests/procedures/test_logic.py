@@ -162,6 +162,16 @@ def test_all_any_not() -> None:
     assert holds({"not": {"not": yes}}, values)
 
 
+def test_a_choice_with_other_is_compared_by_the_options_chosen() -> None:
+    checked = {"reasons": {"value": ["moved_in", "other"], "other": "転勤"}}
+    one = {"reason": {"value": "other", "other": "転勤"}}
+    assert holds({"answer": "reasons", "includes": "moved_in"}, checked)
+    assert holds({"answer": "reasons", "includes": "other"}, checked)
+    assert not holds({"answer": "reasons", "includes": "born"}, checked)
+    assert holds({"answer": "reason", "equals": "other"}, one)
+    assert not holds({"answer": "reason", "equals": "転勤"}, one)
+
+
 def test_is_answered() -> None:
     assert is_answered([{}])  # a group with one (empty) item has an item
     assert not is_answered({})

@@ -75,9 +75,8 @@ async def submit(
     accepted: Accepted,
     intake: Intake,
 ) -> Submitted:
-    earlier = await replay_of(session, procedure, intake)
-    if earlier is not None:
-        return earlier
+    """Store a new submission; callers look for a replay first (``replay_of``), and a second
+    request racing this one is caught by the unique keys and answered with the first."""
     now = dt.datetime.now(dt.UTC)
     for _attempt in range(REFERENCE_ATTEMPTS):
         submission = _new_submission(procedure, version, accepted, intake, now)
@@ -142,6 +141,8 @@ async def _record(
 async def _earlier(
     session: AsyncSession, procedure: procedures.Procedure, intake: Intake
 ) -> Submission | None:
+    if intake.draft_id is None and intake.idempotency_key is None:
+        return None
     query = select(Submission).where(Submission.tenant_id == procedure.tenant_id)
     if intake.draft_id is not None:
         return await session.scalar(query.where(Submission.draft_id == intake.draft_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -97,6 +98,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.head_revision = migrations.head_revision()
     app.state.background = BackgroundJobs(app.state.session_factory, settings)
     app.state.background.start()
+    if settings.is_production:  # not in tests, whose many apps would pile up frozen objects
+        _freeze_what_start_up_made()
     try:
         yield
     finally:
@@ -104,3 +107,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # (a round in progress rolls back), then close pooled connections.
         await app.state.background.stop()
         await app.state.engine.dispose()
+
+
+def _freeze_what_start_up_made() -> None:
+    """Move everything made at start-up (modules, reference data, models: about 200,000
+    objects) out of the garbage collector's sight. Otherwise each full collection walks them
+    all and stops the process for ~70 ms about once per thousand requests, which is what the
+    99th percentile of bench/intake.py measured."""
+    gc.collect()
+    gc.freeze()

@@ -21,7 +21,15 @@ def evaluate(condition: Condition, values: Values) -> bool:
         return any(evaluate(part, values) for part in condition.any)
     if isinstance(condition, Not):
         return not evaluate(condition.not_, values)
-    return _compare(condition, values.get(condition.answer))
+    return _compare(condition, _compared(values.get(condition.answer)))
+
+
+def _compared(value: Any) -> Any:
+    """What a condition looks at: a choice offering "other" is stored as ``{"value", "other"}``,
+    and its conditions are about the options chosen (``other`` among them), not the text."""
+    if isinstance(value, dict) and "value" in value and set(value) <= {"value", "other"}:
+        return value["value"]
+    return value
 
 
 def is_answered(value: Any) -> bool:
