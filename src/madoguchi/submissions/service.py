@@ -171,6 +171,7 @@ def _replay(earlier: Submission, intake: Intake) -> Submitted:
 class IdempotencyMismatch(InvalidInput):
     code = "idempotency-key-reused"
     status = 409
+    title = N_("This request conflicts with an earlier one")
 
 
 async def get_submission(
