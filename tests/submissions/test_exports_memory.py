@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import sys
 import tracemalloc
 from typing import Any
 
@@ -77,6 +78,14 @@ async def _export(factory: async_sessionmaker[AsyncSession], kind: str) -> tuple
         tracemalloc.stop()
 
 
+def _traced() -> bool:
+    """Under coverage (any tracer), whose greenlet tracking keeps data for every greenlet
+    SQLAlchemy makes: tracemalloc would count it as the export's. CI runs this test again
+    without coverage, on PostgreSQL."""
+    return sys.gettrace() is not None
+
+
+@pytest.mark.skipif(_traced(), reason="a tracer (coverage) allocates per greenlet")
 @pytest.mark.parametrize("kind", ["csv", "json", "xlsx"])
 async def test_ten_times_the_submissions_take_no_more_memory(database_url: str, kind: str) -> None:
     small, large = SMALL, 10 * SMALL
