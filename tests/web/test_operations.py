@@ -77,3 +77,11 @@ def test_an_unexpected_error_is_a_500_without_a_trace(app: FastAPI) -> None:
     assert response.json()["code"] == "internal-error"
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_a_nul_character_in_the_address_is_refused_clearly(client: TestClient) -> None:
+    response = client.get("/api/v1/tenants", params={"q": "札幌\x00"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "q"
+    page = client.get("/bodies", params={"q": "\x00"})
+    assert page.status_code == 422

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.db import unit_of_work
+from madoguchi.core.errors import InvalidInput
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -19,3 +20,13 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the unit of work commits before the response is sent, so a client is never
 # told "done" about a transaction that then fails to commit.
 Session = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+def no_nul_characters(request: Request) -> None:
+    """Refuse a NUL character in the address: no one types it, and PostgreSQL cannot hold it in
+    text, so a search for it would fail deep inside the database instead of here, clearly."""
+    for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
+        if "\x00" in str(value):
+            raise InvalidInput(
+                "{name} contains a character that is not allowed (NUL).", field=name, name=name
+            )

@@ -6,12 +6,13 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from madoguchi import __version__, migrations
 from madoguchi.core.db import create_engine, create_session_factory
+from madoguchi.core.dependencies import no_nul_characters
 from madoguchi.core.logs import configure_logging
 from madoguchi.core.sessions import SESSION_COOKIE
 from madoguchi.core.settings import Settings, get_settings
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=_lifespan,
+        dependencies=[Depends(no_nul_characters)],
     )
     app.state.settings = settings
     app.state.offerings = [procedures_pages.offerings]  # shown on each body's page
