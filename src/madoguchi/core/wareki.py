@@ -74,7 +74,9 @@ def parse_date(text: str, *, field: str = "date") -> dt.date:
     if match := _ERA.fullmatch(compact):
         return _era_date(text, _BY_TOKEN[match["era"]], match, field)
     raise InvalidInput(
-        "{value} is not a date: enter it like 2024-04-01 or 令和6年4月1日.", field=field, value=text
+        "{value} is not a date: enter it like 2024-04-01 or R6.4.1 (Reiwa 6).",
+        field=field,
+        value=text,
     )
 
 
