@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,11 +17,23 @@ from madoguchi.core.db import create_engine, create_session_factory, unit_of_wor
 from madoguchi.core.settings import Settings
 from madoguchi.web.app import create_app
 from tests.support.databases import Backend, migrated_and_seeded
+from tests.support.my_number_watch import MyNumberWatch
 
 hypothesis_settings.register_profile("ci", deadline=None, max_examples=200)
 hypothesis_settings.load_profile("ci")
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_my_number_in_the_logs() -> Iterator[None]:
+    """Every record any test logs is watched; one holding a My Number fails the session."""
+    watch = MyNumberWatch()
+    root = logging.getLogger()
+    root.addHandler(watch)
+    yield
+    root.removeHandler(watch)
+    assert not watch.leaks, f"a My Number was logged: {watch.leaks}"
 
 
 @pytest.fixture(scope="session")
