@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madoguchi import migrations
 from madoguchi.core.commands import run_in_unit_of_work
 from madoguchi.core.settings import get_settings
+from madoguchi.identity import cli as identity_cli
 from madoguchi.procedures import cli as procedures_cli
 from madoguchi.procedures import examples
 from madoguchi.tenants import cli as tenants_cli
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tenants_cli.app, name="tenants")
 app.add_typer(procedures_cli.app, name="procedures")
+app.add_typer(identity_cli.app, name="audit")
 console = Console(stderr=True)
 
 
