@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.db import create_engine, create_session_factory, unit_of_work
 from madoguchi.core.settings import Settings
-from madoguchi.identity.models import SignInLink
+from madoguchi.identity.models import AuditEntry, SignInLink
 from madoguchi.notifications import mail
 from madoguchi.web.app import create_app
 from tests.support.html import Page, accessibility_problems, get_page
@@ -238,3 +239,22 @@ def test_without_a_mail_server_the_link_is_in_the_log(
         link = link_in(caplog.text)
         assert confirm(client, link) == (303, "/me")
         assert signed_in_as(client) == f"Signed in as {EMAIL}"
+
+
+async def test_a_sign_in_is_written_to_the_audit_log(
+    client: TestClient, mailbox: Mailbox, database_url: str
+) -> None:
+    ask_for_link(client, next_path="/me")
+    link = link_in(text_of(mailbox.only_message_to(EMAIL)))
+    with another_browser(client) as phone:
+        phone.get(link)
+        assert confirm(phone, link) == (303, "/me")
+    engine = create_engine(database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            entries = (await session.scalars(select(AuditEntry))).all()
+    finally:
+        await engine.dispose()
+    assert [(e.chain, e.actor, e.action) for e in entries] == [
+        ("platform", f"email:{EMAIL}", "sign_in.email_link")
+    ]

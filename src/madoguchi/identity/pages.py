@@ -20,6 +20,7 @@ from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.sessions import check_csrf, sign_in_with_email, sign_out, signed_in_email
 from madoguchi.core.settings import Settings
 from madoguchi.core.templating import render
+from madoguchi.identity import audit
 from madoguchi.identity.email_links import (
     LinkUnusable,
     TooManyLinks,
@@ -129,6 +130,7 @@ async def sign_in(request: Request, token: str, session: Session) -> Response:
     except LinkUnusable as error:
         return _link_failed(request, error)
     sign_in_with_email(request, link.email)
+    await audit.append(session, actor=f"email:{link.email}", action="sign_in.email_link")
     return RedirectResponse(next_or_default(link.next_path), status_code=303)
 
 

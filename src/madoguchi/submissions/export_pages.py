@@ -12,10 +12,12 @@ import datetime as dt
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.dependencies import Session
 from madoguchi.core.files import FileStore
 from madoguchi.core.staff import StaffUser
+from madoguchi.identity import audit
 from madoguchi.procedures import service as procedures
 from madoguchi.submissions.exports import (
     MEDIA_TYPES,
@@ -26,7 +28,7 @@ from madoguchi.submissions.exports import (
     in_template,
     submissions_in_own_session,
 )
-from madoguchi.submissions.queries import parse_filters
+from madoguchi.submissions.queries import Filters, parse_filters, to_query
 
 router = APIRouter(include_in_schema=False)
 BASE = "/staff/bodies/{code}/procedures/{slug}/submissions"
@@ -34,31 +36,32 @@ BASE = "/staff/bodies/{code}/procedures/{slug}/submissions"
 
 @router.get(BASE + ".csv")
 async def export_csv(
-    request: Request, session: Session, _staff: StaffUser, code: str, slug: str
+    request: Request, session: Session, staff: StaffUser, code: str, slug: str
 ) -> StreamingResponse:
-    return await _streamed(request, session, code, slug, "csv")
+    return await _streamed(request, session, staff, code, slug, "csv")
 
 
 @router.get(BASE + ".xlsx")
 async def export_xlsx(
-    request: Request, session: Session, _staff: StaffUser, code: str, slug: str
+    request: Request, session: Session, staff: StaffUser, code: str, slug: str
 ) -> StreamingResponse:
-    return await _streamed(request, session, code, slug, "xlsx")
+    return await _streamed(request, session, staff, code, slug, "xlsx")
 
 
 @router.get(BASE + ".json")
 async def export_json(
-    request: Request, session: Session, _staff: StaffUser, code: str, slug: str
+    request: Request, session: Session, staff: StaffUser, code: str, slug: str
 ) -> StreamingResponse:
-    return await _streamed(request, session, code, slug, "json")
+    return await _streamed(request, session, staff, code, slug, "json")
 
 
 @router.get(BASE + "/in-template.xlsx")
 async def export_in_template(
-    request: Request, session: Session, _staff: StaffUser, code: str, slug: str
+    request: Request, session: Session, staff: StaffUser, code: str, slug: str
 ) -> Response:
     filters = parse_filters(request.query_params)
     procedure = await procedures.get_procedure(session, code, slug)
+    await _record_export(session, staff, procedure, "in-template", filters)
     store = FileStore.from_settings(request.app.state.settings)
     data = await in_template(session, store, procedure, filters)
     name = _file_name(slug, "in-template", "xlsx")
@@ -70,10 +73,11 @@ async def export_in_template(
 
 
 async def _streamed(
-    request: Request, session: Session, code: str, slug: str, kind: str
+    request: Request, session: Session, staff: str, code: str, slug: str, kind: str
 ) -> StreamingResponse:
     filters = parse_filters(request.query_params)
     procedure = await procedures.get_procedure(session, code, slug)
+    await _record_export(session, staff, procedure, kind, filters)
     layout = await export_layout(session, procedure)
     media_type, produce = MEDIA_TYPES[kind]
     rows = submissions_in_own_session(
@@ -87,6 +91,21 @@ async def _streamed(
             "Content-Disposition": attachment(name, _file_name(slug, "submissions", kind)),
             "Cache-Control": "no-store",  # personal data: never kept by a shared cache
         },
+    )
+
+
+async def _record_export(
+    session: AsyncSession, staff: str, procedure: procedures.Procedure, kind: str, filters: Filters
+) -> None:
+    """An export is a read of everyone's answers: the tenant's audit chain says who, what, when."""
+    await audit.append(
+        session,
+        actor=f"staff:{staff}",
+        action="submissions.exported",
+        tenant_id=procedure.tenant_id,
+        purpose="staff export",
+        subject=f"procedure:{procedure.id}",
+        details={"format": kind, "filters": to_query(filters)},
     )
 
 

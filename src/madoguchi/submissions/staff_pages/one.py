@@ -17,6 +17,7 @@ from madoguchi.core.errors import NotFound
 from madoguchi.core.files import FileStore, is_file_id
 from madoguchi.core.staff import StaffUser
 from madoguchi.core.templating import render
+from madoguchi.identity import audit
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.definition import Definition, FileUpload, Group
 from madoguchi.submissions import service
@@ -47,6 +48,7 @@ async def submission_page(
     request: Request, code: str, submission_id: str, session: Session, staff: StaffUser
 ) -> HTMLResponse:
     tenant, submission = await _submission(session, code, submission_id)
+    await _record_read(session, staff, submission, "submission.read")
     definition = await _definition_of(session, submission)
     procedure = await procedures.get_procedure_by_id(session, submission.procedure_id)
     html = render(
@@ -83,6 +85,7 @@ async def submission_file(
     named = {f.id: f for f in attached_files(definition, submission.answers)}
     if not is_file_id(sha256) or sha256 not in named:
         raise NotFound("This submission has no such attachment.", field="file")
+    await _record_read(session, staff, submission, "attachment.read", file=sha256)
     store = FileStore.from_settings(request.app.state.settings)
     data = store.read(sha256)  # checked against its checksum
     name = named[sha256].name
@@ -147,3 +150,18 @@ async def _definition_of(session: AsyncSession, submission: Submission) -> Defin
 
 def _details(event: SubmissionEvent) -> str:
     return ", ".join(f"{key}: {value}" for key, value in sorted(event.details.items()))
+
+
+async def _record_read(
+    session: AsyncSession, staff: str, submission: Submission, action: str, **details: str
+) -> None:
+    """A read of personal data goes into the tenant's audit chain, in this request's commit."""
+    await audit.append(
+        session,
+        actor=f"staff:{staff}",
+        action=action,
+        tenant_id=submission.tenant_id,
+        purpose="staff review",
+        subject=f"submission:{submission.id}",
+        details=details,
+    )
