@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import as_utc
 from madoguchi.core.errors import InvalidInput
 from madoguchi.core.settings import Settings
 from madoguchi.identity import email_links
@@ -98,7 +99,7 @@ async def test_only_the_hash_of_the_token_is_kept(
     assert token not in (stored.token_hash, stored.next_path, stored.email)
     assert (stored.draft_tenant_id, stored.draft_id) == (draft.tenant_id, draft.id)
     minutes = dt.timedelta(minutes=settings.sign_in_link_minutes)
-    assert email_links.as_utc(stored.expires_at) == NOW + minutes
+    assert as_utc(stored.expires_at) == NOW + minutes
 
 
 async def test_each_link_is_new(session: AsyncSession, settings: Settings) -> None:

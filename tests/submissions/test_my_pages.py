@@ -13,15 +13,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import JAPAN, as_utc
 from madoguchi.core.settings import Settings
 from madoguchi.core.wareki import format_date
-from madoguchi.identity.email_links import as_utc
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.validation import Accepted
 from madoguchi.submissions import service
 from madoguchi.submissions.drafts import Draft, create_draft
 from madoguchi.submissions.models import Channel, Submission
-from madoguchi.submissions.my_pages import JAPAN
 from tests.support.html import Page, accessibility_problems, get_page
 from tests.support.mail import (  # noqa: F401  mailbox_fixture is the mailbox fixture
     Mailbox,

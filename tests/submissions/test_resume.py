@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import JAPAN, as_utc
 from madoguchi.core.settings import Settings
 from madoguchi.core.wareki import format_date
-from madoguchi.identity.email_links import LINKS_PER_HOUR, as_utc
+from madoguchi.identity.email_links import LINKS_PER_HOUR
 from madoguchi.submissions.drafts import Draft
-from madoguchi.submissions.resume import JAPAN
 from madoguchi.tenants import service as tenants
 from madoguchi.web.app import create_app
 from tests.support.html import Page, accessibility_problems, get_page

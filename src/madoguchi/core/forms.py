@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from madoguchi.core.errors import InvalidInput, MadoguchiError
 from madoguchi.core.i18n import _
+from madoguchi.core.text import fold_width
 
 T = TypeVar("T")
 
@@ -74,3 +75,13 @@ def page_numbers(page: int, pages: int) -> list[int | None]:
         numbers.append(number)
         previous = number
     return numbers
+
+
+def parse_page_number(value: str, most: int) -> int:
+    """A page number as typed in an address (full-width digits too), from 1 to ``most``."""
+    text = fold_width(value).strip()
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= most:
+        return int(text)
+    raise InvalidInput(
+        "The page number must be a whole number from 1 to {most}.", field="page", most=most
+    )

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import as_utc
 from madoguchi.core.crypto import derive_key
 from madoguchi.identity.models import AuditChain, AuditCheckpoint, AuditEntry
 
@@ -269,8 +270,7 @@ def _signature(at: dt.datetime, heads: dict[str, Any], secret: str) -> str:
 
 def _instant(at: dt.datetime) -> str:
     """One spelling of an instant: SQLite gives back naive UTC, PostgreSQL an aware time."""
-    aware = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
-    return aware.isoformat(timespec="microseconds")
+    return as_utc(at).astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _canonical_json(value: Any) -> bytes:

@@ -19,6 +19,7 @@ from typing import Protocol
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import as_utc
 from madoguchi.core.errors import InvalidInput, MadoguchiError
 from madoguchi.core.i18n import N_
 from madoguchi.core.settings import Settings
@@ -234,11 +235,6 @@ async def purge_links(session: AsyncSession, now: dt.datetime) -> int:
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite returns the stored UTC times without their zone; PostgreSQL with it."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _hash(token: str) -> str:

@@ -18,7 +18,6 @@ import json
 import uuid
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from madoguchi.core.clock import as_utc, today_in_japan
 from madoguchi.core.dependencies import Session
 from madoguchi.core.errors import InvalidInput, InvalidInputs, MadoguchiError
 from madoguchi.core.files import FileStore
@@ -41,7 +41,6 @@ from madoguchi.submissions.models import Channel, Submission
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
-JAPAN = ZoneInfo("Asia/Tokyo")
 MAX_BODY_BYTES = 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the one file
 IDEMPOTENCY_KEY = r"^[!-~](?:[ -~]{0,253}[!-~])?$"  # 1–255 printable ASCII, no outer spaces
@@ -173,7 +172,7 @@ async def submit_answers(
     if earlier is not None:
         return _receipt(earlier)
     now = await procedures.current(session, procedure)
-    today = dt.datetime.now(JAPAN).date()
+    today = today_in_japan()
     procedures.check_open(now.definition, today)
     context = AnswerContext.of(request.app.state.settings)
     accepted = check_answers(now.definition, answers, today, context)
@@ -201,7 +200,7 @@ async def upload_file(
     that question's answer. Size and type are checked against the question, by content."""
     procedure = await procedures.get_procedure_by_id(session, procedure_id)
     now = await procedures.current(session, procedure)
-    procedures.check_open(now.definition, dt.datetime.now(JAPAN).date())
+    procedures.check_open(now.definition, today_in_japan())
     asked = _file_question(now.definition, question)
     limit = int(asked.max_size_mb * MEGABYTE) + MULTIPART_OVERHEAD
     filename, data = await _one_file(request, limit)
@@ -334,9 +333,7 @@ def _every_question(questions: list[Question]) -> list[Question]:
 
 
 def _out(submission: Submission) -> SubmissionOut:
-    submitted_at = submission.submitted_at
-    if submitted_at.tzinfo is None:  # SQLite gives back naive UTC
-        submitted_at = submitted_at.replace(tzinfo=dt.UTC)
+    submitted_at = as_utc(submission.submitted_at)
     return SubmissionOut(
         id=submission.id,
         reference=submission.reference,

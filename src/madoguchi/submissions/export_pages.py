@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import in_japan
 from madoguchi.core.dependencies import Session
 from madoguchi.core.files import FileStore
 from madoguchi.core.staff import StaffUser
@@ -24,7 +25,6 @@ from madoguchi.submissions.exports import (
     XLSX_MEDIA_TYPE,
     attachment,
     export_layout,
-    in_japan,
     in_template,
     submissions_in_own_session,
 )

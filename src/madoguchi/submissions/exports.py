@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -38,6 +37,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from madoguchi.core.clock import in_japan
 from madoguchi.core.errors import InvalidInput, NotFound
 from madoguchi.core.files import FileStore
 from madoguchi.core.i18n import N_, _
@@ -56,7 +56,6 @@ from madoguchi.submissions.models import Submission
 from madoguchi.submissions.queries import Filters, count_submissions, stream_submissions
 from madoguchi.submissions.template_answers import template_answers
 
-JAPAN = ZoneInfo("Asia/Tokyo")
 CHUNK_SIZE = 64 * 1024
 XLSX_BATCH = 200  # rows handed to openpyxl's thread at a time
 XLSX_MAX_TEXT = 32_767  # the most characters Excel keeps in a cell
@@ -106,12 +105,6 @@ class ExportLayout:
             "answers": json_answers(self.questions, submission.answers),
             "computed": dict(submission.computed),
         }
-
-
-def in_japan(moment: dt.datetime) -> dt.datetime:
-    """A stored time in Japan's time zone; SQLite gives back UTC times without their offset."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(JAPAN)
 
 
 async def export_layout(session: AsyncSession, procedure: procedures.Procedure) -> ExportLayout:

@@ -20,10 +20,10 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from madoguchi.core.clock import today_in_japan
 from madoguchi.core.dependencies import Session
 from madoguchi.core.sessions import check_csrf, remember
 from madoguchi.procedures import service as procedures
-from madoguchi.procedures.answers.people import today as today_in_japan
 from madoguchi.procedures.logic import path
 from madoguchi.submissions.drafts import create_draft
 from madoguchi.submissions.journey_finish import (

@@ -9,21 +9,19 @@ often (or however concurrently) the button is pressed.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
+from madoguchi.core.clock import format_moment, today_in_japan
 from madoguchi.core.errors import InvalidInput, NotFound
 from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.i18n import _, current_language
 from madoguchi.core.sessions import remember, signed_in_email
 from madoguchi.core.templating import render
-from madoguchi.core.wareki import format_date
 from madoguchi.procedures import service as procedures
-from madoguchi.procedures.answers.people import today as today_in_japan
 from madoguchi.procedures.logic import computed_values, missing_required
 from madoguchi.procedures.validation import Accepted
 from madoguchi.submissions import service
@@ -35,7 +33,6 @@ from madoguchi.submissions.journey_state import Journey, parse_id, receipt_url
 from madoguchi.submissions.models import Channel
 from madoguchi.tenants import service as tenants
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 DECLARATION = "declaration_confirmed"
 
 
@@ -196,7 +193,4 @@ async def show_receipt(
 
 def submitted_at_text(moment: dt.datetime) -> str:
     """When, in Japan: ``2026年11月28日 (令和8年) 13:05``."""
-    if moment.tzinfo is None:  # SQLite gives back the UTC time without its zone
-        moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(TOKYO)
-    return f"{format_date(local.date(), current_language())} {local:%H:%M}"
+    return format_moment(moment, current_language())

@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from madoguchi.core.clock import today_in_japan
 from madoguchi.core.crypto import DecryptionError
 from madoguchi.core.errors import NotFound
 from madoguchi.core.i18n import N_
 from madoguchi.core.settings import Settings
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.answers import AnswerContext
-from madoguchi.procedures.answers.people import today as today_in_japan
 from madoguchi.procedures.definition import Definition, Page, Question
 from madoguchi.procedures.logic import (
     End,

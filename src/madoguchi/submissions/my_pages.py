@@ -16,13 +16,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import in_japan
 from madoguchi.core.crypto import DecryptionError
 from madoguchi.core.dependencies import Session
 from madoguchi.core.i18n import N_, _, current_language
@@ -30,7 +30,6 @@ from madoguchi.core.sessions import remembered, signed_in_email
 from madoguchi.core.settings import Settings
 from madoguchi.core.templating import render
 from madoguchi.core.wareki import format_date
-from madoguchi.identity.email_links import as_utc
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.definition import LocalText
 from madoguchi.submissions.drafts import Draft, open_content
@@ -39,7 +38,6 @@ from madoguchi.tenants import service as tenants
 
 router = APIRouter(include_in_schema=False)
 
-JAPAN = ZoneInfo("Asia/Tokyo")
 MOST_SHOWN = 100  # of each kind, newest first
 STATUS_NAMES = {SubmissionStatus.RECEIVED.value: N_("Received")}
 
@@ -222,4 +220,4 @@ async def _titles(session: AsyncSession, keys: set[VersionKey]) -> dict[VersionK
 
 
 def _day_in_japan(moment: dt.datetime) -> str:
-    return format_date(as_utc(moment).astimezone(JAPAN).date(), current_language())
+    return format_date(in_japan(moment).date(), current_language())

@@ -16,18 +16,17 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import JAPAN
 from madoguchi.core.errors import InvalidInput
 from madoguchi.core.reference_numbers import parse_reference
 from madoguchi.core.text import nfc
 from madoguchi.core.wareki import parse_date
 from madoguchi.submissions.models import Submission
 
-JAPAN = ZoneInfo("Asia/Tokyo")
 MAX_TEXT_LENGTH = 200
 MAX_PER_PAGE = 200
 STREAM_BATCH = 200  # rows fetched from the server at a time: bounded memory, few round trips

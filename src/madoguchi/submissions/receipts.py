@@ -27,7 +27,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
 from reportlab.lib.colors import HexColor  # type: ignore[import-untyped]
 from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
@@ -39,15 +38,14 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont  # type: ignore[import-un
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, SimpleDocTemplate  # type: ignore[import-untyped]
 
+from madoguchi.core.clock import format_moment
 from madoguchi.core.i18n import Language, set_language, translations
-from madoguchi.core.wareki import format_date
 from madoguchi.procedures.definition import Definition, LocalText
 from madoguchi.submissions.display import AnswerRow, answer_rows
 from madoguchi.submissions.models import Submission
 
 logger = logging.getLogger(__name__)
 
-JAPAN = ZoneInfo("Asia/Tokyo")
 FONT_NAME = "IPAexGothic"
 FALLBACK_FONT = "HeiseiKakuGo-W5"
 FONT_PATHS = (
@@ -166,9 +164,7 @@ def _local(text: LocalText | None, english: bool, separator: str = " / ") -> str
 
 def submitted_text(moment: dt.datetime) -> str:
     """``2026年11月28日 (令和8年) 13:05``: the time in Japan."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    local = aware.astimezone(JAPAN)
-    return f"{format_date(local.date(), 'ja')} {local:%H:%M}"
+    return format_moment(moment, "ja")
 
 
 # --- layout -----------------------------------------------------------------------------------

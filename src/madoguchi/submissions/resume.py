@@ -12,12 +12,12 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import in_japan
 from madoguchi.core.dependencies import Session
 from madoguchi.core.errors import NotFound
 from madoguchi.core.forms import FormError, FormErrors
@@ -26,7 +26,7 @@ from madoguchi.core.sessions import check_csrf, signed_in_email
 from madoguchi.core.settings import Settings
 from madoguchi.core.templating import render
 from madoguchi.core.wareki import format_date
-from madoguchi.identity.email_links import TooManyLinks, as_utc, create_link, link_url, parse_email
+from madoguchi.identity.email_links import TooManyLinks, create_link, link_url, parse_email
 from madoguchi.notifications import mail
 from madoguchi.procedures import service as procedures
 from madoguchi.submissions.access import check_draft_access
@@ -35,7 +35,6 @@ from madoguchi.tenants import service as tenants
 
 router = APIRouter(include_in_schema=False)
 
-JAPAN = ZoneInfo("Asia/Tokyo")
 SAVE_PATH = "/bodies/{code}/procedures/{slug}/drafts/{draft_id}/save"
 GONE = N_("There is no draft at this address, or it has expired.")
 
@@ -62,7 +61,7 @@ class SavedDraft:
     @property
     def kept_until(self) -> str:
         """The last day the draft is kept, as a day in Japan."""
-        last_moment = as_utc(self.draft.expires_at).astimezone(JAPAN)
+        last_moment = in_japan(self.draft.expires_at)
         return format_date(last_moment.date(), current_language())
 
 

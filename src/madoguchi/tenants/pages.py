@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.dependencies import Session
 from madoguchi.core.errors import InvalidInput, MadoguchiError
-from madoguchi.core.forms import FormError, FormErrors, Pagination, check_length, page_numbers
+from madoguchi.core.forms import (
+    FormError,
+    FormErrors,
+    Pagination,
+    check_length,
+    page_numbers,
+    parse_page_number,
+)
 from madoguchi.core.i18n import ngettext
 from madoguchi.core.templating import render
 from madoguchi.core.text import fold_width
@@ -87,7 +94,9 @@ async def _search(
     errors.attempt(lambda: check_length(form.q, "q"))
     kind = errors.attempt(lambda: check_kind(form.kind))
     prefecture = errors.attempt(lambda: check_prefecture(form.prefecture, known))
-    page = errors.attempt(lambda: check_page(form.page), href="/bodies?" + form.query())
+    page = errors.attempt(
+        lambda: parse_page_number(form.page, MAX_PAGE), href="/bodies?" + form.query()
+    )
     if errors.items or page is None:
         return SearchView(errors)
     result = await service.list_tenants(
@@ -129,15 +138,6 @@ def check_prefecture(value: str, known: dict[str, str]) -> str | None:
         "There is no prefecture with the code {value}. Choose one from the list.",
         field="prefecture",
         value=value,
-    )
-
-
-def check_page(value: str) -> int:
-    text = fold_width(value).strip()
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_PAGE:
-        return int(text)
-    raise InvalidInput(
-        "The page number must be a whole number from 1 to {most}.", field="page", most=MAX_PAGE
     )
 
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from zoneinfo import ZoneInfo
 
 import jaconv
 import phonenumbers
 
+from madoguchi.core.clock import today_in_japan
 from madoguchi.core.errors import InvalidInput
 from madoguchi.core.text import fold_width, nfc
 from madoguchi.core.wareki import parse_date
@@ -33,7 +33,6 @@ from madoguchi.procedures.answers import Raw, parser
 from madoguchi.procedures.answers.basic import check_length, text_of
 from madoguchi.procedures.definition import DateOfBirth, PersonName, Phone
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 NAME_PARTS = ("family", "given", "family_kana", "given_kana")
 _NAME_LENGTH = 100
 _OLDEST = 150
@@ -43,7 +42,7 @@ _KATAKANA = re.compile(r"[\u30a1-\u30fe]+(?: [\u30a1-\u30fe]+)*")
 
 def today() -> dt.date:
     """Today in Japan, whatever the server's time zone."""
-    return dt.datetime.now(TOKYO).date()
+    return today_in_japan()
 
 
 # --- Phone --------------------------------------------------------------------------------

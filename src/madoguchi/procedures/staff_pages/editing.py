@@ -10,23 +10,21 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from fastapi.responses import RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from madoguchi.core.clock import format_moment
 from madoguchi.core.errors import InvalidInput
 from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.i18n import current_language
-from madoguchi.core.wareki import format_date
 from madoguchi.procedures import service
 from madoguchi.procedures.definition import Definition, LocalText
 from madoguchi.procedures.loader import DefinitionError, load_definition
 from madoguchi.tenants import service as tenants
 
 PREFIX = "/staff/bodies/{code}/procedures"
-JAPAN = ZoneInfo("Asia/Tokyo")
 MAX_SOURCE_LENGTH = 200_000  # characters of YAML: far more than any real procedure needs
 JAPANESE_RUN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]+")
 
@@ -160,6 +158,4 @@ def form_text(form: FormData, name: str) -> str:
 
 def local_time(moment: dt.datetime) -> str:
     """A stored moment as people in Japan read it: the date (with its era) and the time."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite keeps no zone
-    local = aware.astimezone(JAPAN)
-    return f"{format_date(local.date(), current_language())} {local:%H:%M}"
+    return format_moment(moment, current_language())

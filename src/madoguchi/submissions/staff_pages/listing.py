@@ -13,12 +13,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.dependencies import Session
-from madoguchi.core.errors import InvalidInput
-from madoguchi.core.forms import FormError, FormErrors, Pagination, page_numbers
+from madoguchi.core.forms import FormError, FormErrors, Pagination, page_numbers, parse_page_number
 from madoguchi.core.i18n import _
 from madoguchi.core.staff import StaffUser
 from madoguchi.core.templating import render
-from madoguchi.core.text import fold_width
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.definition import Definition
 from madoguchi.submissions.display import answer_rows, text_language
@@ -65,7 +63,7 @@ async def submissions_page(
     base = f"/staff/bodies/{tenant.code}/procedures/{slug}/submissions"
     errors = FormErrors()
     filters = errors.attempt(lambda: parse_filters(request.query_params))
-    number = errors.attempt(lambda: check_page(page))
+    number = errors.attempt(lambda: parse_page_number(page, MAX_PAGE))
     listing = None
     if filters is not None and number is not None:
         listing = await _listing(session, procedure, filters, number)
@@ -88,15 +86,6 @@ async def submissions_page(
         in_template=(f"{base}/in-template.xlsx", query),
     )
     return HTMLResponse(html, status_code=422 if errors.items else 200)
-
-
-def check_page(value: str) -> int:
-    text = fold_width(value).strip()
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_PAGE:
-        return int(text)
-    raise InvalidInput(
-        "The page number must be a whole number from 1 to {most}.", field="page", most=MAX_PAGE
-    )
 
 
 async def _listing(

@@ -7,20 +7,18 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.clock import format_moment
 from madoguchi.core.errors import NotFound
 from madoguchi.core.i18n import N_, _, current_language
-from madoguchi.core.wareki import format_date
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.definition import Definition, LocalText
-from madoguchi.submissions.exports import in_japan
 
 CHANNELS = {"web": N_("Online form"), "api": N_("API")}
 
 
 def when(moment: dt.datetime) -> str:
     """A stored moment as people in Japan read it: the date (with its era) and the time."""
-    local = in_japan(moment)
-    return f"{format_date(local.date(), current_language())} {local:%H:%M}"
+    return format_moment(moment, current_language())
 
 
 def channel_label(channel: str) -> str:
