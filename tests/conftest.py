@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from madoguchi.core.settings import Settings
 from madoguchi.web.app import create_app
 from tests.support.databases import Backend, migrated_and_seeded
 from tests.support.my_number_watch import MyNumberWatch
+from tests.support.people import make_person, signed_in
 
 hypothesis_settings.register_profile("ci", deadline=None, max_examples=200)
 hypothesis_settings.load_profile("ci")
@@ -83,6 +85,14 @@ def app(settings: Settings) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def signed_in_by_card(client: TestClient, database_url: str) -> uuid.UUID:
+    """The test client as a resident who signed in with the My Number card (assurance high)."""
+    person_id = make_person(database_url)
+    signed_in(client, database_url, person_id)
+    return person_id
 
 
 @pytest.fixture

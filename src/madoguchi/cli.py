@@ -12,10 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi import migrations
 from madoguchi.core.commands import run_in_unit_of_work
+from madoguchi.core.my_number_keys import key_ring
 from madoguchi.core.settings import get_settings
+from madoguchi.identity import card_cli, official_cli, organisation_cli, provider_cli
 from madoguchi.identity import cli as identity_cli
+from madoguchi.notifications import mail
 from madoguchi.procedures import cli as procedures_cli
 from madoguchi.procedures import examples
+from madoguchi.submissions import my_number_cli
 from madoguchi.tenants import cli as tenants_cli
 from madoguchi.tenants import service as tenants
 
@@ -27,6 +31,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(tenants_cli.app, name="tenants")
 app.add_typer(procedures_cli.app, name="procedures")
 app.add_typer(identity_cli.app, name="audit")
+app.add_typer(official_cli.officials_app(mail.send_template), name="officials")
+app.add_typer(official_cli.platform_admins_app(mail.send_template), name="platform-admins")
+app.add_typer(card_cli.app, name="cards")
+app.add_typer(provider_cli.app, name="oidc")
+app.add_typer(organisation_cli.app, name="organisations")
+app.add_typer(my_number_cli.app, name="my-number")
 console = Console(stderr=True)
 
 
@@ -39,14 +49,11 @@ def serve(
     """Migrate the database, load the reference data and serve the portal and API."""
     settings = get_settings()
     settings.resolved_secret_key()  # generated and kept on first run in development
+    key_ring(settings)  # the same for the My Number keys; production needs a 0600 key file
     upgrade()
     seed()
     host, port = host or settings.host, port or settings.port
     console.print(f"[bold green]madoguchi is serving on http://{host}:{port}[/] (Ctrl+C stops it)")
-    if not settings.admin_password:
-        settings.resolved_admin_password()  # made and kept on first run in development
-        where = (settings.data_dir / "admin_password").resolve()
-        console.print(f"staff pages: /staff, user {settings.admin_username}, password in {where}")
     uvicorn.run(
         "madoguchi.web.app:create_app",
         factory=True,
@@ -65,7 +72,7 @@ def upgrade() -> None:
     """Apply every migration not yet applied (nothing to do at head)."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.resolved_database_url())
+    migrations.upgrade(settings.resolved_database_url(), app_role=settings.database_app_role)
     console.print(f"database at revision {migrations.head_revision()}")
 
 

@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from madoguchi.core.sessions import SESSION_COOKIE
+from madoguchi.identity.models.officials import OfficialRole
 from tests.browser.artifacts import ARTIFACTS, artifact_name, save_screenshot
 from tests.support.databases import Backend
 from tests.support.mail import Mailbox, mailbox_fixture  # noqa: F401  (the `mailbox` fixture)
+from tests.support.officials import make_official
+from tests.support.people import signed_in
 from tests.support.server import HOST, Server, running_server
 
 # Headless, as root in CI, on a machine whose network is closed to everything but loopback.
@@ -34,9 +41,8 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 900}
 NAVIGATION_TIMEOUT_MS = 30_000
 ACTION_TIMEOUT_MS = 10_000
-# The interim staff credential the servers of journeys are started with (HTTP Basic).
-STAFF_USER = "admin"
-STAFF_PASSWORD = "browser-journeys-staff-password"
+# The bodies whose staff pages the journeys' officials work in (as administrators).
+STAFF_BODIES = ("soumu", "131016", "011002")
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +94,7 @@ def browser(chromium_executable: str) -> Iterator[Browser]:
 
 def open_page(browser: Browser, server: Server, **options: Any) -> Page:
     """A page in a new context (a browser of its own: no cookies); ``options`` are Playwright's
-    context options, such as ``java_script_enabled=False`` or ``http_credentials``."""
+    context options, such as ``java_script_enabled=False``."""
     context = browser.new_context(
         base_url=server.base_url,
         viewport=VIEWPORT,
@@ -121,11 +127,8 @@ def shared_page(
 
 
 def journey_environment(mailbox: Mailbox | None = None) -> dict[str, str]:
-    """The staff password, and the SMTP server to send mail to (plain SMTP on loopback)."""
-    environment = {
-        "MADOGUCHI_ADMIN_USERNAME": STAFF_USER,
-        "MADOGUCHI_ADMIN_PASSWORD": STAFF_PASSWORD,
-    }
+    """The SMTP server to send mail to (plain SMTP on loopback)."""
+    environment: dict[str, str] = {}
     if mailbox is not None:
         environment |= {
             "MADOGUCHI_SMTP_HOST": HOST,
@@ -135,10 +138,27 @@ def journey_environment(mailbox: Mailbox | None = None) -> dict[str, str]:
     return environment
 
 
+def sign_in_official(page: Page, server: Server, database_url: str) -> None:
+    """Give the page's browser the session of a new administrator of STAFF_BODIES, as a
+    completed sign-in would (the officials' own journey, tests/browser/test_officials.py, signs
+    in through the invitation)."""
+    jar = SimpleNamespace(cookies=httpx.Cookies())
+
+    def write_the_session() -> None:
+        person = make_official(database_url, STAFF_BODIES, OfficialRole.ADMINISTRATOR)
+        signed_in(jar, database_url, person)  # type: ignore[arg-type]  it sets only cookies
+
+    # In a thread of its own: Playwright's sync API keeps an event loop marked as running here.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(write_the_session).result()
+    page.context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": jar.cookies[SESSION_COOKIE], "url": server.base_url}]
+    )
+
+
 @pytest.fixture
 def journey_server(database_url: str, tmp_path: Path, mailbox: Mailbox) -> Iterator[Server]:
-    """`madoguchi serve` on this test's own database, mailing to ``mailbox``, with the staff
-    pages open to STAFF_USER and STAFF_PASSWORD."""
+    """`madoguchi serve` on this test's own database, mailing to ``mailbox``."""
     with running_server(
         tmp_path / "server-data",
         database_url=database_url,
@@ -148,38 +168,51 @@ def journey_server(database_url: str, tmp_path: Path, mailbox: Mailbox) -> Itera
 
 
 @pytest.fixture(scope="module")
-def shared_journey_server(
+def shared_journey_database(
     backend: Backend, template_database: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """One server with the staff credential for a module, on a database of the module's own.
-    Its tests may add drafts and submissions, never change what another test reads."""
-    directory = tmp_path_factory.mktemp("shared-journey-server")
+) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("shared-journey-database")
     url = backend.clone(template_database, directory, "shared")
     try:
-        with running_server(
-            directory / "server-data", database_url=url, environment=journey_environment()
-        ) as running:
-            yield running
+        yield url
     finally:
         backend.drop(url)
+
+
+@pytest.fixture(scope="module")
+def shared_journey_server(
+    shared_journey_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server for a module, on a database of the module's own. Its tests may add drafts,
+    submissions and officials, never change what another test reads."""
+    directory = tmp_path_factory.mktemp("shared-journey-server")
+    with running_server(
+        directory / "server-data",
+        database_url=shared_journey_database,
+        environment=journey_environment(),
+    ) as running:
+        yield running
 
 
 @dataclass
 class Browsers:
     """The people of a journey, each in a browser context of their own on the test's server:
-    applicants (with or without JavaScript) and officials (with the staff credential). Every
-    context is closed when the test ends, with a screenshot of each page if it failed."""
+    applicants (with or without JavaScript) and officials (signed in as an administrator of
+    STAFF_BODIES). Every context is closed when the test ends, with a screenshot of each page if
+    it failed."""
 
     browser: Browser
     server: Server
+    database_url: str
     opened: list[Page] = field(default_factory=list)
 
     def applicant(self, *, javascript: bool = True) -> Page:
         return self._open(java_script_enabled=javascript)
 
     def official(self) -> Page:
-        credentials = {"username": STAFF_USER, "password": STAFF_PASSWORD}
-        return self._open(http_credentials=credentials)
+        opened = self._open()
+        sign_in_official(opened, self.server, self.database_url)
+        return opened
 
     def _open(self, **options: Any) -> Page:
         opened = open_page(self.browser, self.server, **options)
@@ -189,9 +222,9 @@ class Browsers:
 
 @pytest.fixture
 def browsers(
-    request: pytest.FixtureRequest, journey_server: Server, browser: Browser
+    request: pytest.FixtureRequest, journey_server: Server, browser: Browser, database_url: str
 ) -> Iterator[Browsers]:
-    people = Browsers(browser, journey_server)
+    people = Browsers(browser, journey_server, database_url)
     yield people
     for index, opened in enumerate(people.opened, start=1):
         _keep_evidence_of_failure(request, opened, suffix=f"-{index}")
@@ -200,12 +233,15 @@ def browsers(
 
 @pytest.fixture
 def shared_journey_page(
-    request: pytest.FixtureRequest, shared_journey_server: Server, browser: Browser
+    request: pytest.FixtureRequest,
+    shared_journey_server: Server,
+    shared_journey_database: str,
+    browser: Browser,
 ) -> Iterator[Page]:
-    """A fresh context on the module's journey server that also carries the staff credential
-    (a browser sends it only when a page asks for it)."""
-    credentials = {"username": STAFF_USER, "password": STAFF_PASSWORD}
-    opened = open_page(browser, shared_journey_server, http_credentials=credentials)
+    """A fresh context on the module's journey server, signed in as an official (the pages of
+    applicants do not mind)."""
+    opened = open_page(browser, shared_journey_server)
+    sign_in_official(opened, shared_journey_server, shared_journey_database)
     yield opened
     _keep_evidence_of_failure(request, opened)
     opened.context.close()

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.card_support import sign_in_with_a_new_card
 from tests.browser.conftest import Browsers
 from tests.browser.test_procedures import (
     answers_on,
@@ -50,7 +51,7 @@ def test_change_of_address_without_javascript(
     request: pytest.FixtureRequest, browsers: Browsers
 ) -> None:
     page = browsers.applicant(javascript=False)
-    page.goto(CHANGE_OF_ADDRESS)
+    sign_in_with_a_new_card(page, CHANGE_OF_ADDRESS)  # moving needs the My Number card
     start_now(page, "new_address")
     page.get_by_label("引っ越した日").fill("令和8年11月1日")
     field(page, "address.postal_code").fill("０６０－０００１")
@@ -90,7 +91,7 @@ def test_the_postal_code_fills_the_address_in_place_with_javascript(
     request: pytest.FixtureRequest, browsers: Browsers
 ) -> None:
     page = browsers.applicant()
-    page.goto(CHANGE_OF_ADDRESS)
+    sign_in_with_a_new_card(page, CHANGE_OF_ADDRESS)  # moving needs the My Number card
     start_now(page, "new_address")
     page.get_by_label("引っ越した日").fill("2026-11-01")
     field(page, "address.postal_code").fill("０６０－０００１")

@@ -41,20 +41,7 @@ def test_production_requires_a_long_secret(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(ValidationError, match="MADOGUCHI_SMTP_HOST"):
         Settings()
     monkeypatch.setenv("MADOGUCHI_SMTP_HOST", "mail.example.jp")
-    with pytest.raises(ValidationError, match="MADOGUCHI_ADMIN_PASSWORD"):
-        Settings()
-    monkeypatch.setenv("MADOGUCHI_ADMIN_PASSWORD", "p" * 16)
     assert Settings().is_production
-
-
-def test_development_makes_a_staff_password_once(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
-    first = settings.resolved_admin_password()
-    assert len(first) >= 16
-    assert Settings(data_dir=tmp_path / "data").resolved_admin_password() == first
-    assert Settings(admin_password="given-password-1").resolved_admin_password() == (
-        "given-password-1"
-    )
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.db import create_engine, create_session_factory, unit_of_work
 from madoguchi.core.settings import Settings
-from madoguchi.identity.models import AuditEntry, SignInLink
+from madoguchi.identity import email_links
+from madoguchi.identity.attempts import Limit
+from madoguchi.identity.models import AuditEntry, Person, SignInLink
 from madoguchi.notifications import mail
 from madoguchi.web.app import create_app
 from tests.support.html import Page, accessibility_problems, get_page
@@ -200,6 +202,24 @@ async def test_asking_again_and_again_is_stopped_before_the_mailbox_fills(
     assert await session.scalar(select(func.count()).select_from(SignInLink)) == 5
 
 
+def test_one_client_asking_for_links_to_many_addresses_is_stopped(
+    client: TestClient, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        email_links, "LINKS_FROM_ONE_CLIENT", Limit("sign-in-links-from", 3, dt.timedelta(hours=1))
+    )
+    for number in range(3):
+        ask_for_link(client, email=f"person{number}@example.jp")
+    _, page = get_page(client, "/sign-in", "en")
+    response = client.post(
+        "/sign-in",
+        data={"email": "one-more@example.jp", "next": "/me", "csrf_token": form_token(page)},
+    )
+    assert response.status_code == 429
+    assert "from your connection" in Page(response.text).main.text
+    assert len(mailbox.messages) == 3
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_signing_out(client: TestClient, mailbox: Mailbox, language: str) -> None:
     ask_for_link(client)
@@ -253,8 +273,10 @@ async def test_a_sign_in_is_written_to_the_audit_log(
     try:
         async with unit_of_work(create_session_factory(engine)) as session:
             entries = (await session.scalars(select(AuditEntry))).all()
+            person = await session.scalar(select(Person).where(Person.email == EMAIL))
     finally:
         await engine.dispose()
-    assert [(e.chain, e.actor, e.action) for e in entries] == [
-        ("platform", f"email:{EMAIL}", "sign_in.email_link")
+    assert person is not None
+    assert [(e.chain, e.actor, e.action, e.details) for e in entries] == [
+        ("platform", f"person:{person.id}", "sign_in.email", {"assurance": "low"})
     ]

@@ -21,7 +21,21 @@ RESUME = {
     "body": "総務省",
     "kept_until": "2026年12月31日 (令和8年)",
 }
-CONTEXTS = {"sign_in": SIGN_IN, "resume": RESUME}
+OFFICIAL_INVITATION = {
+    "link": LINK,
+    "site": "https://madoguchi.example",
+    "inviter": "札幌 花子",
+    "body": "札幌市",
+    "role": "担当者",
+    "days": 7,
+}
+ORGANISATION_INVITATION = {**SIGN_IN, "organisation": "株式会社テスト"}
+CONTEXTS = {
+    "sign_in": SIGN_IN,
+    "resume": RESUME,
+    "official_invitation": OFFICIAL_INVITATION,
+    "organisation_invitation": ORGANISATION_INVITATION,
+}
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])

@@ -8,12 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from zengin_code import Bank  # type: ignore[import-untyped]
 
-from madoguchi.core.crypto import decrypt_text
 from madoguchi.core.errors import InvalidInput
+from madoguchi.core.my_number_keys import key_id_of, key_ring
 from madoguchi.core.settings import Settings
 from madoguchi.procedures.answers import AnswerContext, parse_answer
 from madoguchi.procedures.answers.identifiers import (
-    MY_NUMBER_PURPOSE,
     mask_my_number,
     my_number_answer,
     parse_account_holder,
@@ -21,8 +20,10 @@ from madoguchi.procedures.answers.identifiers import (
     parse_corporate_number,
 )
 from madoguchi.procedures.definition import BankAccount, CorporateNumber, LocalText, MyNumber
+from tests.support.my_numbers import new_key_ring, opened
 
 SECRET = "a-test-secret-that-is-long-enough-to-use"
+KEYS = new_key_ring()
 LABEL = LocalText(ja="質問")
 MY_NUMBER = MyNumber(type="my_number", id="my_number", label=LABEL)
 CORPORATE = CorporateNumber(type="corporate_number", id="corporate", label=LABEL)
@@ -56,11 +57,13 @@ def test_a_valid_my_number_is_stored_encrypted_with_its_last_four(
     typed = separator.join([number[:4], number[4:8], number[8:]])
     if full_width:
         typed = typed.translate(FULL_WIDTH)
-    value = my_number_answer(MY_NUMBER, typed, SECRET)
-    assert set(value) == {"encrypted", "last4"}
+    value = my_number_answer(MY_NUMBER, typed, KEYS)
+    assert set(value) == {"encrypted", "lookup", "last4"}
     assert value["last4"] == number[-4:]
+    assert value["lookup"] == KEYS.lookup(number)
     assert number not in str(value)
-    assert decrypt_text(value["encrypted"], MY_NUMBER_PURPOSE, SECRET) == number
+    assert key_id_of(value["encrypted"]) == KEYS.active
+    assert opened(KEYS, value["encrypted"]) == number
 
 
 @given(eleven_digits, st.integers(0, 11), st.integers(1, 9))
@@ -75,10 +78,10 @@ def test_a_valid_my_number_with_one_digit_changed_is_refused(
     # two remainders is the one single-digit error that the scheme cannot see.
     blind_spot = position < 11 and {remainder(body), remainder(changed[:11])} == {0, 1}
     if blind_spot:
-        assert my_number_answer(MY_NUMBER, changed, SECRET)["last4"] == changed[-4:]
+        assert my_number_answer(MY_NUMBER, changed, KEYS)["last4"] == changed[-4:]
         return
     with pytest.raises(InvalidInput, match="not a valid My Number") as caught:
-        my_number_answer(MY_NUMBER, changed, SECRET)
+        my_number_answer(MY_NUMBER, changed, KEYS)
     assert caught.value.field == "my_number"
 
 
@@ -86,20 +89,20 @@ def test_a_changed_check_digit_is_always_refused() -> None:
     for digit in "0123456789":
         if digit != VALID[-1]:
             with pytest.raises(InvalidInput, match="not a valid My Number"):
-                my_number_answer(MY_NUMBER, VALID[:-1] + digit, SECRET)
+                my_number_answer(MY_NUMBER, VALID[:-1] + digit, KEYS)
 
 
 @pytest.mark.parametrize("raw", ["12345678901", "1234567890123", "12345678901a", "١٢٣٤٥٦٧٨٩٠١٨"])
 def test_anything_but_twelve_digits_is_refused(raw: str) -> None:
     with pytest.raises(InvalidInput, match="Enter the 12 digits") as caught:
-        my_number_answer(MY_NUMBER, raw, SECRET)
+        my_number_answer(MY_NUMBER, raw, KEYS)
     assert caught.value.field == "my_number"
 
 
 def test_a_list_or_mapping_is_refused() -> None:
     for raw in ([VALID], {"number": VALID}):
         with pytest.raises(InvalidInput, match="Enter the 12 digits"):
-            my_number_answer(MY_NUMBER, raw, SECRET)
+            my_number_answer(MY_NUMBER, raw, KEYS)
 
 
 def test_the_number_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
@@ -107,7 +110,7 @@ def test_the_number_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFix
     wrong = VALID[:-1] + "9"
     for raw in (wrong, wrong + "1"):
         with pytest.raises(InvalidInput) as caught:
-            my_number_answer(MY_NUMBER, raw, SECRET)
+            my_number_answer(MY_NUMBER, raw, KEYS)
         error = caught.value
         shown = " ".join(
             [str(error), repr(error), error.message, repr(error.params), repr(error.args)]
@@ -115,15 +118,16 @@ def test_the_number_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFix
         assert wrong not in shown
         assert error.__cause__ is None
         assert error.__context__ is None or error.__suppress_context__
-    value = my_number_answer(MY_NUMBER, VALID, SECRET)
+    value = my_number_answer(MY_NUMBER, VALID, KEYS)
     assert VALID not in repr(value)
     assert VALID not in caplog.text
 
 
-def test_the_registered_parser_takes_the_secret_from_the_context(tmp_path: Path) -> None:
-    context = AnswerContext.of(Settings(secret_key=SECRET, data_dir=tmp_path))
+def test_the_registered_parser_takes_the_keys_from_the_context(tmp_path: Path) -> None:
+    settings = Settings(secret_key=SECRET, data_dir=tmp_path)
+    context = AnswerContext.of(settings)
     value = parse_answer(MY_NUMBER, VALID, context)
-    assert decrypt_text(value["encrypted"], MY_NUMBER_PURPOSE, SECRET) == VALID
+    assert opened(key_ring(settings), value["encrypted"]) == VALID
 
 
 def test_a_stored_my_number_is_shown_masked() -> None:

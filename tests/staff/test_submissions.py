@@ -53,7 +53,18 @@ def _references(page: Page) -> list[str]:
 # --- Choosing a body and its procedures -------------------------------------------------------
 
 
-def test_staff_find_their_body_by_name_or_code(staff: TestClient) -> None:
+def test_an_official_sees_the_bodies_they_work_for(staff: TestClient) -> None:
+    _, page = get_page(staff, "/staff?q=函館市")  # only platform administrators search
+    links = [a.attrs.get("href") for a in page.main.find_all("a")]
+    assert {"/staff/bodies/011002", "/staff/bodies/131016", "/staff/bodies/soumu"} <= set(links)
+    assert "/staff/bodies/012025" not in links
+    assert page.find_all("input", name="q") == []
+
+
+def test_platform_administrators_find_any_body_by_name_or_code(
+    platform_admin: TestClient,
+) -> None:
+    staff = platform_admin
     _, page = get_page(staff, "/staff?q=札幌市")
     assert "/staff/bodies/011002" in [a.attrs.get("href") for a in page.main.find_all("a")]
     _, page = get_page(staff, "/staff?q=011002")

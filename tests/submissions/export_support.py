@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madoguchi.core.db import create_engine, create_session_factory, unit_of_work
 from madoguchi.core.files import FileStore
 from madoguchi.core.i18n import Language, translations
+from madoguchi.core.my_number_keys import KeyRing
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.answers import parse_answer
 from madoguchi.procedures.answers.identifiers import my_number_answer
@@ -19,7 +20,7 @@ from madoguchi.procedures.answers.uploads import accept_upload, file_answer
 from madoguchi.procedures.validation import Accepted, check_answers
 from madoguchi.submissions import service
 from madoguchi.submissions.models import Channel, Submission
-from tests.conftest import TEST_SECRET
+from tests.support.my_numbers import new_key_ring
 
 CONSULTATION = ("soumu", "metaverse-consultation")
 OPEN_DAY = dt.date(2026, 12, 10)  # the consultation is open on this day
@@ -147,6 +148,8 @@ async def submit_grant(
     *,
     language: str = "ja",
     files: tuple[tuple[str, bytes], ...] = (),
+    keys: KeyRing | None = None,
+    my_number: str = MY_NUMBER,
 ) -> Submission:
     """A grant application through the real parsers; the My Number and files are parsed with
     the test's secret and store (their parsers would otherwise read the process settings)."""
@@ -159,7 +162,7 @@ async def submit_grant(
     accepted = check_answers(now.definition, given, OPEN_DAY)
     extra: dict[str, Any] = {
         "needs": parse_answer(questions["needs"], needs),
-        "my_number": my_number_answer(questions["my_number"], MY_NUMBER, TEST_SECRET),
+        "my_number": my_number_answer(questions["my_number"], my_number, keys or new_key_ring()),
     }
     if files:
         refs = [

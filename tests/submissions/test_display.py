@@ -13,9 +13,8 @@ from madoguchi.procedures.answers.people import parse_person_name
 from madoguchi.procedures.answers.places import parse_address
 from madoguchi.procedures.loader import load_definition
 from madoguchi.submissions.display import answer_rows, answer_text, file_size_text, text_language
+from tests.support.my_numbers import new_key_ring
 from tests.support.questions import question
-
-SECRET = "a-test-secret-that-is-long-enough-to-use"
 
 
 @pytest.fixture
@@ -84,7 +83,7 @@ def test_an_address_is_one_line_with_the_postal_mark(japanese: None) -> None:
 
 
 def test_a_my_number_is_only_ever_shown_masked(japanese: None) -> None:
-    stored = my_number_answer(question("my_number"), "1234 5678 9018", SECRET)
+    stored = my_number_answer(question("my_number"), "1234 5678 9018", new_key_ring())
     text = answer_text(question("my_number"), stored)
     assert text == "●●●● ●●●● 9018"
     assert "12345678" not in text

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import tempfile
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from madoguchi.core.files import FileStore
 from madoguchi.core.settings import Settings
+from madoguchi.identity.models.officials import OfficialRole
 from madoguchi.procedures import service as procedures
 from madoguchi.submissions.exports import attachment, csv_text
 from tests.submissions.export_support import (
@@ -32,6 +34,7 @@ from tests.submissions.export_support import (
     submit_grant,
     submit_opinion,
 )
+from tests.support.officials import signed_in_official
 from tests.support.samples import PDF
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -41,8 +44,11 @@ INJECTION = '=HYPERLINK("http://evil.example","クリック")'
 
 
 @pytest.fixture
-def staff(settings: Settings) -> tuple[str, str]:
-    return settings.admin_username, settings.resolved_admin_password()
+def staff(client: TestClient, database_url: str) -> uuid.UUID:
+    """``client`` signed in as a caseworker (exports need one) of the bodies exported from."""
+    return signed_in_official(
+        client, database_url, ("soumu", "131016", "meti"), OfficialRole.CASEWORKER
+    )
 
 
 @pytest.fixture
@@ -70,11 +76,11 @@ def _csv_rows(data: bytes) -> list[dict[str, str]]:
 
 
 async def test_csv_has_a_column_per_part_and_defuses_formulas(
-    client: TestClient, database_url: str, store: FileStore, staff: tuple[str, str]
+    client: TestClient, database_url: str, store: FileStore, staff: uuid.UUID
 ) -> None:
     references = await _two_grants(database_url, store)
 
-    answer = client.get(GRANT_URL + ".csv", auth=staff)
+    answer = client.get(GRANT_URL + ".csv")
 
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
@@ -115,8 +121,8 @@ async def test_csv_has_a_column_per_part_and_defuses_formulas(
     assert dt.datetime.fromisoformat(first[said("Submitted at")]).date() <= dt.date.today()
 
 
-def test_the_file_name_keeps_the_japanese_title(client: TestClient, staff: tuple[str, str]) -> None:
-    answer = client.get(OPINION_URL + ".csv", auth=staff)
+def test_the_file_name_keeps_the_japanese_title(client: TestClient, staff: uuid.UUID) -> None:
+    answer = client.get(OPINION_URL + ".csv")
     disposition = answer.headers["content-disposition"]
     assert disposition.startswith('attachment; filename="metaverse-consultation-submissions-')
     assert (
@@ -127,11 +133,11 @@ def test_the_file_name_keeps_the_japanese_title(client: TestClient, staff: tuple
 
 
 async def test_english_headers_follow_the_language(
-    client: TestClient, database_url: str, store: FileStore, staff: tuple[str, str]
+    client: TestClient, database_url: str, store: FileStore, staff: uuid.UUID
 ) -> None:
     await _two_grants(database_url, store)
     client.cookies.set("lang", "en")
-    rows = _csv_rows(client.get(GRANT_URL + ".csv", auth=staff).content)
+    rows = _csv_rows(client.get(GRANT_URL + ".csv").content)
     assert rows[0][part_header("Name", "family name", "en")] == "山田"
     assert rows[0]["Support needed"] == "Meals、Other"
     assert rows[0]["Do you agree?"] == "Yes"
@@ -145,7 +151,7 @@ async def test_xlsx_opens_with_typed_cells_and_text_never_a_formula(
     client: TestClient,
     database_url: str,
     store: FileStore,
-    staff: tuple[str, str],
+    staff: uuid.UUID,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -154,7 +160,7 @@ async def test_xlsx_opens_with_typed_cells_and_text_never_a_formula(
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
 
-    answer = client.get(GRANT_URL + ".xlsx", auth=staff)
+    answer = client.get(GRANT_URL + ".xlsx")
 
     assert answer.status_code == 200
     workbook = load_workbook(io.BytesIO(answer.content))
@@ -177,11 +183,11 @@ async def test_xlsx_opens_with_typed_cells_and_text_never_a_formula(
 
 
 async def test_json_keeps_shapes_and_question_ids(
-    client: TestClient, database_url: str, store: FileStore, staff: tuple[str, str]
+    client: TestClient, database_url: str, store: FileStore, staff: uuid.UUID
 ) -> None:
     references = await _two_grants(database_url, store)
 
-    answer = client.get(GRANT_URL + ".json", auth=staff)
+    answer = client.get(GRANT_URL + ".json")
 
     assert answer.headers["content-type"] == "application/json"
     items = json.loads(answer.content)
@@ -199,7 +205,7 @@ async def test_json_keeps_shapes_and_question_ids(
 
 
 async def test_filters_narrow_every_format(
-    client: TestClient, database_url: str, staff: tuple[str, str]
+    client: TestClient, database_url: str, staff: uuid.UUID
 ) -> None:
     async with committed(database_url) as session:
         await submit_opinion(
@@ -211,38 +217,39 @@ async def test_filters_narrow_every_format(
     query = {"from": "令和8年12月10日"}
     assert [
         r[said("Reference number")]
-        for r in _csv_rows(client.get(OPINION_URL + ".csv", params=query, auth=staff).content)
+        for r in _csv_rows(client.get(OPINION_URL + ".csv", params=query).content)
     ] == [late.reference]
-    items = client.get(OPINION_URL + ".json", params={"q": "一郎"}, auth=staff).json()
+    items = client.get(OPINION_URL + ".json", params={"q": "一郎"}).json()
     assert [item["reference"] for item in items] == [late.reference]
     workbook = load_workbook(
-        io.BytesIO(
-            client.get(OPINION_URL + ".xlsx", params={"to": "2026-11-30"}, auth=staff).content
-        )
+        io.BytesIO(client.get(OPINION_URL + ".xlsx", params={"to": "2026-11-30"}).content)
     )
     assert workbook.active is not None and workbook.active.max_row == 1
 
 
-def test_a_bad_filter_is_a_clear_error(client: TestClient, staff: tuple[str, str]) -> None:
-    answer = client.get(OPINION_URL + ".csv", params={"from": "昨日"}, auth=staff)
+def test_a_bad_filter_is_a_clear_error(client: TestClient, staff: uuid.UUID) -> None:
+    answer = client.get(OPINION_URL + ".csv", params={"from": "昨日"})
     assert answer.status_code == 422
     assert "昨日" in answer.text
 
 
-def test_exports_are_for_staff_and_within_the_body(
-    client: TestClient, staff: tuple[str, str]
+def test_exports_are_for_officials_and_within_the_body(
+    client: TestClient, database_url: str
 ) -> None:
-    assert client.get(OPINION_URL + ".csv").status_code == 401
-    assert client.get(OPINION_URL + ".json", auth=("admin", "wrong")).status_code == 401
+    assert client.get(OPINION_URL + ".csv", follow_redirects=False).status_code == 303
+    signed_in_official(client, database_url, "soumu", OfficialRole.VIEWER)
+    assert client.get(OPINION_URL + ".json").status_code == 403  # exports: caseworkers and up
+    signed_in_official(client, database_url, ("soumu", "meti"), OfficialRole.CASEWORKER)
+    assert client.get(OPINION_URL + ".json").status_code == 200
     # the consultation belongs to soumu: another body's address does not reach it
     other = "/staff/bodies/meti/procedures/metaverse-consultation/submissions.csv"
-    assert client.get(other, auth=staff).status_code == 404
+    assert client.get(other).status_code == 404
     unknown = "/staff/bodies/999999/procedures/metaverse-consultation/submissions.json"
-    assert client.get(unknown, auth=staff).status_code in (404, 422)
+    assert client.get(unknown).status_code in (404, 422)
 
 
 async def test_every_versions_questions_have_columns_with_the_newest_labels(
-    client: TestClient, database_url: str, store: FileStore, staff: tuple[str, str]
+    client: TestClient, database_url: str, store: FileStore, staff: uuid.UUID
 ) -> None:
     async with committed(database_url) as session:
         procedure = await grant_procedure(session)
@@ -261,7 +268,7 @@ async def test_every_versions_questions_have_columns_with_the_newest_labels(
         del given["note"]
         new = await submit_grant(session, store, given)
 
-    rows = _csv_rows(client.get(GRANT_URL + ".csv", auth=staff).content)
+    rows = _csv_rows(client.get(GRANT_URL + ".csv").content)
 
     assert [(row[said("Reference number")], row[said("Version")]) for row in rows] == [
         (old.reference, "1"),

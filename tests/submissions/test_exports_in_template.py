@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Any
 
 import pytest
@@ -14,18 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.files import FileStore
 from madoguchi.core.settings import Settings
+from madoguchi.identity.models.officials import OfficialRole
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.excel import draft_from_workbook, draft_yaml
 from madoguchi.submissions import exports
 from tests.procedures import templates
 from tests.submissions.export_support import committed, submit_to
+from tests.support.officials import signed_in_official
 
 OWNER = "131016"
 
 
 @pytest.fixture
-def staff(settings: Settings) -> tuple[str, str]:
-    return settings.admin_username, settings.resolved_admin_password()
+def staff(client: TestClient, database_url: str) -> uuid.UUID:
+    """``client`` signed in as a caseworker (exports need one) of the bodies exported from."""
+    return signed_in_official(client, database_url, ("soumu", "131016"), OfficialRole.CASEWORKER)
 
 
 async def _from_workbook(
@@ -58,7 +62,7 @@ def _person(family: str, given: str, kana: tuple[str, str]) -> dict[str, Any]:
 
 
 async def test_header_row_sheets_get_one_row_per_response(
-    client: TestClient, database_url: str, settings: Settings, staff: tuple[str, str]
+    client: TestClient, database_url: str, settings: Settings, staff: uuid.UUID
 ) -> None:
     store = FileStore.from_settings(settings)
     async with committed(database_url) as session:
@@ -74,7 +78,7 @@ async def test_header_row_sheets_get_one_row_per_response(
             }
             await submit_to(session, OWNER, "event", given)
 
-    answer = client.get(_url("event"), auth=staff)
+    answer = client.get(_url("event"))
 
     assert answer.status_code == 200, answer.text
     assert answer.headers["cache-control"] == "no-store"
@@ -87,7 +91,7 @@ async def test_header_row_sheets_get_one_row_per_response(
 
 
 async def test_form_sheets_get_one_sheet_per_response_and_filters_apply(
-    client: TestClient, database_url: str, settings: Settings, staff: tuple[str, str]
+    client: TestClient, database_url: str, settings: Settings, staff: uuid.UUID
 ) -> None:
     store = FileStore.from_settings(settings)
     async with committed(database_url) as session:
@@ -96,7 +100,7 @@ async def test_form_sheets_get_one_sheet_per_response_and_filters_apply(
             given = {"q2": who, "q3": "a@example.jp", "q4": "全体について", "q5": opinion}
             await submit_to(session, OWNER, "comment", given)
 
-    filled = _opened(client.get(_url("comment"), auth=staff).content)
+    filled = _opened(client.get(_url("comment")).content)
 
     assert filled.sheetnames == ["意見提出様式_1", "意見提出様式_2"]
     first = _sheet(filled, "意見提出様式_1")
@@ -108,7 +112,7 @@ async def test_form_sheets_get_one_sheet_per_response_and_filters_apply(
     assert first["B7"].data_type == "s"  # text, never a formula
     assert _sheet(filled, "意見提出様式_2")["B4"].value == "株式会社××"
 
-    narrowed = _opened(client.get(_url("comment"), params={"q": "反対"}, auth=staff).content)
+    narrowed = _opened(client.get(_url("comment"), params={"q": "反対"}).content)
     assert narrowed.sheetnames == ["意見提出様式_1"]
     assert _sheet(narrowed, "意見提出様式_1")["B7"].value == "反対です。"
 
@@ -117,7 +121,7 @@ async def test_too_many_responses_for_one_workbook_ask_for_narrower_dates(
     client: TestClient,
     database_url: str,
     settings: Settings,
-    staff: tuple[str, str],
+    staff: uuid.UUID,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = FileStore.from_settings(settings)
@@ -128,19 +132,18 @@ async def test_too_many_responses_for_one_workbook_ask_for_narrower_dates(
             await submit_to(session, OWNER, "comment", given)
     monkeypatch.setattr(exports, "MAX_IN_TEMPLATE", 1)
 
-    answer = client.get(_url("comment"), auth=staff)
+    answer = client.get(_url("comment"))
 
     assert answer.status_code == 422
     assert "2" in answer.text
-    assert client.get(_url("comment"), params={"q": "○○"}, auth=staff).status_code == 200
+    assert client.get(_url("comment"), params={"q": "○○"}).status_code == 200
 
 
 def test_a_procedure_not_made_from_a_workbook_has_no_template(
-    client: TestClient, staff: tuple[str, str]
+    client: TestClient, staff: uuid.UUID
 ) -> None:
     answer = client.get(
         "/staff/bodies/soumu/procedures/metaverse-consultation/submissions/in-template.xlsx",
-        auth=staff,
     )
     assert answer.status_code == 404
     assert "Excel" in answer.text

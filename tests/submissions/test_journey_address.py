@@ -3,6 +3,7 @@ by a round trip, and household members added and removed as a repeatable group."
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,9 @@ from tests.submissions.journey_support import (
 )
 from tests.submissions.test_journey import start
 from tests.support.html import Page, accessibility_problems
+
+# Changing one's address needs the My Number card (assurance: high in its definition).
+pytestmark = pytest.mark.usefixtures("signed_in_by_card")
 
 SAPPORO = "/bodies/011002/procedures/change-of-address"
 HANAKO = {

@@ -3,6 +3,7 @@ answered, kept, shown back (a My Number only masked), and a draft that keeps its
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -294,6 +295,7 @@ async def test_a_closed_procedure_refuses_to_start_with_a_clear_page(
     assert "This procedure closed on 2020-03-31." in page.main.text
 
 
+@pytest.mark.usefixtures("signed_in_by_card")
 def test_an_exit_explains_why_the_applicant_cannot_go_on(client: TestClient) -> None:
     for language in ("ja", "en"):
         page = start(client, "/bodies/meti/procedures/small-business-subsidy", language)

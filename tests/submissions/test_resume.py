@@ -171,6 +171,7 @@ async def test_when_the_mail_server_is_down_the_page_says_so_and_the_draft_is_ke
     assert stored.email is None  # the address was not kept for a link that was never sent
 
 
+@pytest.mark.usefixtures("signed_in_by_card")
 async def test_a_draft_is_found_only_at_its_own_body_and_procedure(client: TestClient) -> None:
     consultation = start_draft(client)
     moving = start_draft(client, "/bodies/011002/procedures/change-of-address")

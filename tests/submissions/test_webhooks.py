@@ -112,7 +112,6 @@ def production(tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET,
         data_dir=tmp_path,
         smtp_host="mail.example.jp",
-        admin_password="a-long-enough-staff-password",
     )
 
 

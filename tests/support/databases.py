@@ -10,18 +10,24 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi import migrations
 from madoguchi.core.commands import run_in_unit_of_work
-from madoguchi.core.db import create_engine
+from madoguchi.core.db import create_engine, create_session_factory, unit_of_work
 from madoguchi.procedures import examples
 from madoguchi.tenants import service as tenants
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,6 +61,27 @@ class Backend:
             return  # files live in pytest's temporary folders
         name = make_url(url).database
         asyncio.run(_admin(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def in_database(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in a unit of work of its own on the test's database (it sees what the app
+    committed, and commits what it does), also from an async test: then in a thread, since that
+    test's loop is busy."""
+
+    async def run() -> T:
+        engine = create_engine(database_url)
+        try:
+            async with unit_of_work(create_session_factory(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def migrated_and_seeded(backend: Backend, directory: Path, label: str) -> str:

@@ -18,7 +18,6 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
@@ -69,13 +68,14 @@ def another_browser(client: TestClient) -> Iterator[TestClient]:
     One client, because the running app's connections belong to its event loop (asyncpg's
     cannot be shared with the loop a second client would start); its own cookies come back after.
     """
-    own = httpx.Cookies(client.cookies)
+    own = list(client.cookies.jar)  # copies: the jar itself is emptied below
     client.cookies.clear()
     try:
         yield client
     finally:
         client.cookies.clear()
-        client.cookies.update(own)
+        for cookie in own:
+            client.cookies.jar.set_cookie(cookie)
 
 
 def with_smtp(settings: Settings, mailbox: Mailbox) -> Settings:

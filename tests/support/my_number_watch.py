@@ -4,6 +4,12 @@ A My Number must never be logged ([P3] item 7). This handler sits on the root lo
 test session and keeps every record whose text (message, arguments and any traceback) contains
 twelve digits, standing alone, that pass the My Number check digit. The session fails at the end
 if there is one, naming the logger and where it was written — never the number.
+
+The servers the browser tests start in child processes are watched too: ``tests/support/server.py``
+reads each one's whole output when it stops and fails the test if ``my_numbers_in`` finds one.
+
+The last group of a UUID (``…-8c3f-123456789018``) is twelve hex digits that are sometimes all
+decimal; it is not a My Number and is not counted.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import re
 
 from stdnum.jp import in_
 
-TWELVE_DIGITS = re.compile(r"(?<![0-9０-９])[0-9０-９]{12}(?![0-9０-９])")
+TWELVE_DIGITS = re.compile(r"(?<![0-9０-９])(?<![0-9a-fA-F]{4}-)[0-9０-９]{12}(?![0-9０-９])")
 
 
 def my_numbers_in(text: str) -> int:

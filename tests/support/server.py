@@ -20,6 +20,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.my_number_watch import my_numbers_in
+
 HOST = "127.0.0.1"
 START_TIMEOUT = 120.0  # migrating and seeding PostgreSQL on a busy 2-core machine
 STOP_TIMEOUT = 30.0  # uvicorn's graceful shutdown is 20 s, then the engine is disposed
@@ -158,6 +160,10 @@ def stop(server: Server, timeout: float = STOP_TIMEOUT) -> None:
         raise ServerError(
             f"madoguchi serve did not exit cleanly on SIGTERM (code {process.returncode}); "
             f"its output:\n{output}"
+        )
+    if leaks := my_numbers_in(output):  # [P3]: never a My Number in a server's output
+        raise ServerError(
+            f"madoguchi serve wrote {leaks} My Numbers to its output: {server.log_path}"
         )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from madoguchi.core.db import create_engine, create_session_factory, unit_of_work
 from madoguchi.core.settings import Settings
+from madoguchi.identity.models import WebSession
 from madoguchi.procedures import service as procedures
 from madoguchi.submissions.models import DeliveryStatus, Draft, WebhookDelivery
 from madoguchi.web.background import BackgroundJobs, Job
@@ -124,3 +125,27 @@ async def test_expired_drafts_are_purged_and_jobs_keep_their_pace(
     assert purge.last_run == now  # not due again for ten minutes
     await jobs.run_due(now + dt.timedelta(minutes=10))
     assert purge.last_run == now + dt.timedelta(minutes=10)
+
+
+HOUR = dt.timedelta(hours=1)
+
+
+async def test_expired_sessions_are_purged(
+    jobs: BackgroundJobs, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    async with unit_of_work(factory) as session:
+        for name, expires in (("ended", now - dt.timedelta(seconds=1)), ("live", now + HOUR)):
+            session.add(
+                WebSession(
+                    token_hash=name,
+                    data={},
+                    created_at=now - HOUR,
+                    last_seen_at=now,
+                    expires_at=expires,
+                )
+            )
+    await jobs.run_due(now)
+    async with unit_of_work(factory) as session:
+        left = [row.token_hash for row in await session.scalars(select(WebSession))]
+    assert left == ["live"]

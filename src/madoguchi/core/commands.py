@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madoguchi.core.db import create_engine, create_session_factory, unit_of_work
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.core.settings import get_settings
+from madoguchi.core.tenancy import enter_platform
 
 T = TypeVar("T")
 
@@ -33,6 +34,9 @@ async def _run(work: Callable[[AsyncSession], Awaitable[T]], database_url: str) 
     engine = create_engine(database_url)
     try:
         async with unit_of_work(create_session_factory(engine)) as session:
+            # an operator's command: work for any body (it connects as the tables' owner,
+            # whom row-level security holds too, being forced)
+            await enter_platform(session, "a command-line command")
             return await work(session)
     finally:
         await engine.dispose()

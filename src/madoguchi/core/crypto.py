@@ -6,9 +6,9 @@ without guessing. Keys come from the secret by HKDF-SHA256 with a purpose label 
 a token made for one purpose cannot be opened as another, and the version byte and purpose are
 also bound into the tag as associated data.
 
-[P3] replaces this key source — the application secret — with audited key handling (keys held
-outside the application, rotation, every decryption written to the audit log). Callers keep the
-same two functions.
+A My Number is not sealed here: ``core.my_number_keys`` seals it under a key ring kept outside
+the application secret (key ids, rotation) and reads it back only with an audit record. These two
+functions refuse the purpose ``my_number`` (``RESERVED_PURPOSES``), so they cannot open one.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 _SALT = b"madoguchi field encryption"
 _PURPOSE = re.compile(r"[a-z][a-z0-9_.:-]{0,62}")
+RESERVED_PURPOSES = frozenset({"my_number"})  # sealed and opened only by core.my_number_keys
 
 
 class DecryptionError(ValueError):
@@ -39,6 +40,7 @@ class DecryptionError(ValueError):
 
 def encrypt_text(plaintext: str, purpose: str, secret: str) -> str:
     """A new token for ``plaintext``; the same text gives a different token every time."""
+    _refuse_reserved(purpose)
     nonce = os.urandom(NONCE_BYTES)
     header = bytes([VERSION])
     sealed = _cipher(purpose, secret).encrypt(nonce, plaintext.encode(), _aad(header, purpose))
@@ -47,6 +49,7 @@ def encrypt_text(plaintext: str, purpose: str, secret: str) -> str:
 
 def decrypt_text(token: str, purpose: str, secret: str) -> str:
     """The plaintext of a token made by ``encrypt_text`` with the same purpose and secret."""
+    _refuse_reserved(purpose)
     raw = _decode(token)
     if len(raw) < 1 + NONCE_BYTES + TAG_BYTES or raw[0] != VERSION:
         raise DecryptionError("the token is malformed or of an unknown version")
@@ -73,6 +76,11 @@ def derive_key(purpose: str, secret: str) -> bytes:
         info=f"madoguchi/v{VERSION}/{purpose}".encode(),
     )
     return hkdf.derive(secret.encode())
+
+
+def _refuse_reserved(purpose: str) -> None:
+    if purpose in RESERVED_PURPOSES:
+        raise ValueError(f"the purpose {purpose!r} is sealed only by its own module")
 
 
 def _cipher(purpose: str, secret: str) -> AESGCM:

@@ -1,12 +1,9 @@
-"""The browser session: a signed cookie that remembers what this browser may open.
+"""What a browser's session keeps between pages, read and written as ``request.session``.
 
-Starlette's ``SessionMiddleware`` signs the cookie with the application secret (HMAC via
-itsdangerous), so a person can read but never forge it. It holds no answers: only the ids of the
-drafts and submissions made in this browser, the email address proven by a one-time link (when
-there is one), and the token that guards every form against cross-site requests.
-
-[P3] replaces the email proof with real sign-in (My Number card, passkeys) and keeps these
-helpers' meaning.
+The session itself is server-side (``identity.sessions.ServerSessions``: the cookie holds only a
+random token). These helpers use its data: the token that guards every form against cross-site
+requests, the ids of the drafts and submissions made in this browser, and the email address a
+one-time link proved. Who is signed in, and how strongly, is ``identity.sessions.visitor``.
 """
 
 from __future__ import annotations
@@ -70,13 +67,3 @@ def signed_in_email(request: Request) -> str | None:
     """The email address this browser proved with a one-time link, if any."""
     email = request.session.get("email")
     return email if isinstance(email, str) else None
-
-
-def sign_in_with_email(request: Request, email: str) -> None:
-    """Record a proven email address, with a fresh form token (the session's privilege changed)."""
-    request.session["email"] = email
-    request.session[CSRF_FIELD] = secrets.token_urlsafe(32)
-
-
-def sign_out(request: Request) -> None:
-    request.session.clear()

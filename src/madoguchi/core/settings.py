@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 Environment = Literal["development", "production"]
 Language = Literal["ja", "en"]
@@ -52,10 +53,22 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     mail_from: str = "madoguchi <no-reply@madoguchi.localhost>"
     sign_in_link_minutes: int = Field(default=30, ge=5, le=24 * 60)
-    # The interim staff credential ([P3] replaces it with officials' accounts). Without a
-    # password, development makes one and keeps it in the data folder.
-    admin_username: str = "admin"
-    admin_password: str = ""
+    # Sessions end after this long without a request, and this long after sign-in at most.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
+    # My Number card sign-in: the OpenID provider (the Digital Agency's authentication app in
+    # production). Empty issuer: the built-in card simulator at <public_url>/card-simulator.
+    card_issuer: str = ""
+    card_client_id: str = "madoguchi"
+    card_client_secret: str = ""
+    # PostgreSQL: the URL the running app connects with, as a role that is neither the tables'
+    # owner nor BYPASSRLS, so that row-level security applies. Empty: database_url with the user
+    # replaced by database_app_role (trust or peer authentication, as on a development machine).
+    app_database_url: str = ""
+    database_app_role: str = "madoguchi_app"
+    # The My Number keys (JSON: the active key id and every key by id, for rotation). Empty:
+    # development keeps a generated file in the data folder; production requires one.
+    my_number_key_file: Path | None = None
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
@@ -67,15 +80,9 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _production_needs_mail_and_staff_password(self) -> Settings:
-        if self.environment == "production":
-            if not self.smtp_host:
-                raise ValueError("MADOGUCHI_SMTP_HOST must be set in production")
-            if len(self.admin_password) < MIN_SECRET_KEY_LENGTH // 2:
-                raise ValueError(
-                    "MADOGUCHI_ADMIN_PASSWORD must be set to at least "
-                    f"{MIN_SECRET_KEY_LENGTH // 2} characters in production"
-                )
+    def _production_needs_mail(self) -> Settings:
+        if self.environment == "production" and not self.smtp_host:
+            raise ValueError("MADOGUCHI_SMTP_HOST must be set in production")
         return self
 
     @property
@@ -92,10 +99,6 @@ class Settings(BaseSettings):
         """The configured key; in development one is generated once and kept in the data folder."""
         return self.secret_key or self._kept_secret("secret_key", 48)
 
-    def resolved_admin_password(self) -> str:
-        """The configured staff password; in development one is made and kept in the data folder."""
-        return self.admin_password or self._kept_secret("admin_password", 18)
-
     def resolved_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
@@ -106,6 +109,25 @@ class Settings(BaseSettings):
             secret_file.write_text(secrets.token_urlsafe(size))
             secret_file.chmod(0o600)
         return secret_file.read_text().strip()
+
+    def resolved_card_client_secret(self) -> str:
+        """The card provider's client secret; without one (the built-in simulator, in
+        development) one is made and kept in the data folder."""
+        return self.card_client_secret or self._kept_secret("card_client_secret", 32)
+
+    def resolved_app_database_url(self) -> str:
+        """The URL the running app connects with. On PostgreSQL: ``app_database_url``, or else
+        ``database_url`` with its user replaced by ``database_app_role`` (and no password:
+        trust or peer authentication). On SQLite: the database URL itself. Migrations and
+        commands keep ``resolved_database_url`` (the tables' owner)."""
+        if self.app_database_url:
+            return self.app_database_url
+        owner_url = self.resolved_database_url()
+        url = make_url(owner_url)
+        if url.get_backend_name() != "postgresql":
+            return owner_url
+        as_app = url._replace(username=self.database_app_role, password=None)
+        return as_app.render_as_string(hide_password=False)
 
 
 @lru_cache(maxsize=1)

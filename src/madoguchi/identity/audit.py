@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.clock import as_utc
 from madoguchi.core.crypto import derive_key
+from madoguchi.core.tenancy import enter_platform, enter_tenant, scope_of
 from madoguchi.identity.models import AuditChain, AuditCheckpoint, AuditEntry
 
 PLATFORM_CHAIN = "platform"
@@ -74,7 +75,13 @@ async def append(
     subject: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> Appended:
-    """Add an entry to its tenant's chain in the caller's transaction (it commits or not)."""
+    """Add an entry to its tenant's chain in the caller's transaction (it commits or not).
+
+    An entry of a tenant is written within that tenant (entered unless the transaction is
+    platform-wide); an entry of no tenant goes to the platform chain from any transaction.
+    """
+    if tenant_id is not None and not scope_of(session).platform:
+        await enter_tenant(session, tenant_id)
     chain = str(tenant_id) if tenant_id else PLATFORM_CHAIN
     last_seq, last_hash = await _lock_head(session, chain)
     fields: dict[str, Any] = {
@@ -140,6 +147,7 @@ def entry_hash(fields: dict[str, Any]) -> str:
 
 async def checkpoint(session: AsyncSession, secret: str) -> AuditCheckpoint:
     """Record and sign every chain's current head."""
+    await enter_platform(session, "an audit checkpoint of every chain")
     rows = await session.execute(
         select(AuditChain.chain, AuditChain.last_seq, AuditChain.last_hash)
     )
@@ -153,6 +161,7 @@ async def checkpoint(session: AsyncSession, secret: str) -> AuditCheckpoint:
 
 async def verify(session: AsyncSession, secret: str) -> Verified:
     """Walk every chain in order, entries streamed, and report everything that does not hold."""
+    await enter_platform(session, "verifying every audit chain")
     problems: list[Problem] = []
     heads = {
         chain: (seq, digest)

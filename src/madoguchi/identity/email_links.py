@@ -24,6 +24,8 @@ from madoguchi.core.errors import InvalidInput, MadoguchiError
 from madoguchi.core.i18n import N_
 from madoguchi.core.settings import Settings
 from madoguchi.core.text import fold_width, nfc
+from madoguchi.identity import attempts
+from madoguchi.identity.attempts import Limit
 from madoguchi.identity.models import SignInLink
 
 TOKEN_BYTES = 32
@@ -139,6 +141,24 @@ async def create_link(
     )
     await session.flush()
     return token
+
+
+# Across addresses too: one client asking for links to many addresses is a mail bomb or a probe.
+LINKS_FROM_ONE_CLIENT = Limit("sign-in-links-from", tries=20, window=dt.timedelta(hours=1))
+
+
+async def check_client_not_flooding(session: AsyncSession, source: str, now: dt.datetime) -> None:
+    """Refuse a client that asked for too many links in the last hour; count this one."""
+    if await attempts.used_up(session, LINKS_FROM_ONE_CLIENT, source, now):
+        raise TooManyLinks(
+            N_(
+                "Too many sign-in emails were asked for from your connection in the last hour. "
+                "Wait {minutes} minutes and ask again."
+            ),
+            field="email",
+            minutes=LINKS_FROM_ONE_CLIENT.minutes,
+        )
+    await attempts.note(session, LINKS_FROM_ONE_CLIENT, source, now)
 
 
 async def _check_not_flooded(session: AsyncSession, email: str, now: dt.datetime) -> None:

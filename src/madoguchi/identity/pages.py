@@ -17,13 +17,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from madoguchi.core.dependencies import Session
 from madoguchi.core.forms import FormError, FormErrors
-from madoguchi.core.sessions import check_csrf, sign_in_with_email, sign_out, signed_in_email
+from madoguchi.core.i18n import N_
+from madoguchi.core.sessions import check_csrf, signed_in_email
 from madoguchi.core.settings import Settings
 from madoguchi.core.templating import render
-from madoguchi.identity import audit
+from madoguchi.identity import sessions
+from madoguchi.identity.attempts import client_address
 from madoguchi.identity.email_links import (
     LinkUnusable,
     TooManyLinks,
+    check_client_not_flooding,
     check_link,
     create_link,
     is_local_path,
@@ -31,8 +34,14 @@ from madoguchi.identity.email_links import (
     parse_email,
     use_link,
 )
+from madoguchi.identity.models import Assurance, SignInMethod
+from madoguchi.identity.people import person_for_email
 
 router = APIRouter(include_in_schema=False)
+
+ACCOUNT_DISABLED = LinkUnusable(
+    N_("This account has been disabled. Ask the public body that disabled it."), field="token"
+)
 
 AFTER_SIGN_IN = "/me"  # where a sign-in leads when it was not asked for on the way to a page
 NOT_STORED = {"Cache-Control": "no-store"}  # a page whose address holds a sign-in token
@@ -56,8 +65,14 @@ def next_or_default(target: str | None) -> str:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-async def sign_in_form(request: Request, next: str | None = None) -> HTMLResponse:
-    return _sign_in_page(request, next_or_default(next), signed_in_email(request) or "")
+async def sign_in_form(
+    request: Request, next: str | None = None, level: str | None = None
+) -> HTMLResponse:
+    """The ways to sign in. ``level=high`` (a procedure asks for the card) offers only the ways
+    that prove it: the card, or a passkey added with it."""
+    high = level == "high"
+    email = "" if high else signed_in_email(request) or ""
+    return _sign_in_page(request, next_or_default(next), email, high=high)
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -72,6 +87,7 @@ async def send_sign_in_link(request: Request, session: Session) -> HTMLResponse:
         return _sign_in_page(request, next_path, typed, errors, status=422)
     settings = settings_of(request)
     try:
+        await check_client_not_flooding(session, client_address(request), _now())
         token = await create_link(session, email, next_path, _now(), settings)
     except TooManyLinks as error:
         errors.items.append(FormError.of(error))
@@ -100,6 +116,8 @@ def _sign_in_page(
     email: str,
     errors: FormErrors | None = None,
     status: int = 200,
+    *,
+    high: bool = False,
 ) -> HTMLResponse:
     html = render(
         "identity/sign_in.html",
@@ -107,6 +125,7 @@ def _sign_in_page(
         next_path=next_path,
         email=email,
         errors=errors or FormErrors(),
+        high=high,
     )
     return HTMLResponse(html, status_code=status)
 
@@ -129,8 +148,12 @@ async def sign_in(request: Request, token: str, session: Session) -> Response:
         link = await use_link(session, token, _now())
     except LinkUnusable as error:
         return _link_failed(request, error)
-    sign_in_with_email(request, link.email)
-    await audit.append(session, actor=f"email:{link.email}", action="sign_in.email_link")
+    person = await person_for_email(session, link.email)
+    try:
+        await sessions.sign_in(request, session, person, SignInMethod.EMAIL, Assurance.LOW)
+    except sessions.AccountDisabled:
+        return _link_failed(request, ACCOUNT_DISABLED)
+    request.session["email"] = link.email
     return RedirectResponse(next_or_default(link.next_path), status_code=303)
 
 
@@ -142,7 +165,7 @@ def _link_failed(request: Request, error: LinkUnusable) -> HTMLResponse:
 @router.post("/sign-out", response_class=HTMLResponse)
 async def sign_out_here(request: Request) -> HTMLResponse:
     check_csrf(request, await request.form())
-    sign_out(request)
+    sessions.sign_out(request)
     return HTMLResponse(render("identity/signed_out.html", request=request))
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from madoguchi.core.db import Base, create_engine
 from madoguchi.identity import models as _identity_models  # noqa: F401  (registers tables)
+from madoguchi.migrations.row_security import DEFAULT_APP_ROLE
 from madoguchi.procedures import models as _procedure_models  # noqa: F401  (registers tables)
 from madoguchi.submissions import models as _submission_models  # noqa: F401  (registers tables)
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
@@ -44,9 +45,12 @@ def head_revision() -> str:
     return head
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to ``revision``. Safe to call on every start: at head it does nothing."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, app_role: str = DEFAULT_APP_ROLE) -> None:
+    """Bring the schema to ``revision``. Safe to call on every start: at head it does nothing
+    but give ``app_role`` (the role the app connects as on PostgreSQL) its grants again."""
+    config = alembic_config(database_url)
+    config.attributes["app_role"] = app_role
+    command.upgrade(config, revision)
 
 
 async def current_revision(connection: AsyncConnection) -> str | None:

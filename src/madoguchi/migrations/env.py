@@ -9,7 +9,7 @@ from sqlalchemy import Connection, text
 
 from madoguchi.core.db import Base, create_engine, is_sqlite
 from madoguchi.identity import models as _identity_models  # noqa: F401  (registers tables)
-from madoguchi.migrations import MIGRATION_LOCK
+from madoguchi.migrations import MIGRATION_LOCK, row_security
 from madoguchi.procedures import models as _procedure_models  # noqa: F401  (registers tables)
 from madoguchi.submissions import models as _submission_models  # noqa: F401  (registers tables)
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
@@ -22,9 +22,14 @@ def _run(connection: Connection) -> None:
         render_as_batch=is_sqlite(str(connection.engine.url)),
         compare_type=True,
     )
+    role = context.config.attributes.get("app_role", row_security.DEFAULT_APP_ROLE)
+    connection.info[row_security.APP_ROLE_KEY] = role
     with context.begin_transaction():
         _wait_for_other_migrators(connection)
         context.run_migrations()
+        if connection.dialect.name == "postgresql":
+            # every table there is now, those of later migrations included (see row_security)
+            row_security.grant_app_role(connection, role)
 
 
 def _wait_for_other_migrators(connection: Connection) -> None:

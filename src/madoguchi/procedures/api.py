@@ -184,7 +184,7 @@ async def _published_definition(
     owner = procedure
     if procedure.template_procedure_id is not None:
         owner = await service.get_procedure_by_id(session, procedure.template_procedure_id)
-    for found in await service.list_versions(session, owner):
+    for found in await service.published_versions(session, owner):
         if found.version == version and found.published_at is not None:
             return service.Definition.model_validate(found.definition)
     raise NotFound(

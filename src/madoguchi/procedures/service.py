@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.errors import InvalidInput, NotFound
+from madoguchi.core.tenancy import enter_tenant
 from madoguchi.procedures.definition import Definition, LocalText
 from madoguchi.procedures.loader import DefinitionError, load_definition
 from madoguchi.procedures.models import Procedure, ProcedureVersion, VersionStatus
@@ -40,6 +41,7 @@ __all__ = [
     "list_procedures",
     "list_versions",
     "publish",
+    "published_versions",
     "roll_back_to",
     "save_draft",
 ]
@@ -55,6 +57,7 @@ async def save_draft(
     """
     definition = load_definition(source)
     owner = await tenants.get_tenant(session, owner_code)
+    await enter_tenant(session, owner.id)
     if definition.owner != owner.code:
         raise InvalidInput(
             "The definition names {named} as its owner, but it is being saved for {owner}.",
@@ -85,6 +88,7 @@ async def save_draft(
 
 async def publish(session: AsyncSession, procedure: Procedure, version: int) -> ProcedureVersion:
     """Make a draft version immutable and the one applicants get."""
+    await enter_tenant(session, procedure.tenant_id)
     found = await _version(session, procedure, version)
     if found.status != VersionStatus.DRAFT:
         raise InvalidInput(
@@ -101,6 +105,7 @@ async def publish(session: AsyncSession, procedure: Procedure, version: int) -> 
 
 async def roll_back_to(session: AsyncSession, procedure: Procedure, version: int) -> None:
     """Make an earlier published version current again; later versions are kept."""
+    await enter_tenant(session, procedure.tenant_id)
     found = await _version(session, procedure, version)
     if found.status != VersionStatus.PUBLISHED:
         raise InvalidInput(
@@ -129,6 +134,7 @@ async def adopt_template(
     if not tenants.TenantKind(adopter.kind).is_local:
         raise InvalidInput("Only a local government can adopt a template.", field="adopter")
     check_localisation(localisation)
+    await enter_tenant(session, adopter.id)
     procedure = await _procedure_for(session, adopter, definition.slug)
     procedure.template_tenant_id, procedure.template_procedure_id = template.tenant_id, template.id
     procedure.localisation = localisation
@@ -260,13 +266,32 @@ async def list_procedures(session: AsyncSession, owner: tenants.Tenant) -> list[
 
 
 async def list_versions(session: AsyncSession, procedure: Procedure) -> Sequence[ProcedureVersion]:
-    rows = await session.scalars(
+    """Every version of a procedure, drafts included (for its owner's staff, whose tenant the
+    transaction enters)."""
+    await enter_tenant(session, procedure.tenant_id)
+    return await _versions(session, procedure)
+
+
+async def published_versions(
+    session: AsyncSession, procedure: Procedure
+) -> Sequence[ProcedureVersion]:
+    """A procedure's published versions, oldest first: public, so no tenant is entered (a
+    municipality's staff read a ministry's template this way)."""
+    return await _versions(session, procedure, published_only=True)
+
+
+async def _versions(
+    session: AsyncSession, procedure: Procedure, *, published_only: bool = False
+) -> Sequence[ProcedureVersion]:
+    query = (
         select(ProcedureVersion)
         .where(ProcedureVersion.tenant_id == procedure.tenant_id)
         .where(ProcedureVersion.procedure_id == procedure.id)
         .order_by(ProcedureVersion.version)
     )
-    return rows.all()
+    if published_only:
+        query = query.where(ProcedureVersion.status == VersionStatus.PUBLISHED.value)
+    return (await session.scalars(query)).all()
 
 
 async def _procedure_for(session: AsyncSession, owner: tenants.Tenant, slug: str) -> Procedure:

@@ -25,6 +25,7 @@ from madoguchi.core.crypto import decrypt_text, encrypt_text
 from madoguchi.core.errors import NotFound
 from madoguchi.core.ids import uuid7
 from madoguchi.core.settings import Settings
+from madoguchi.core.tenancy import enter_platform, enter_tenant
 from madoguchi.procedures import service as procedures
 from madoguchi.submissions.models import Draft
 
@@ -100,6 +101,7 @@ async def create_draft(
     now: dt.datetime,
 ) -> Draft:
     """A new, empty draft of ``procedure`` answering its current version."""
+    await enter_tenant(session, procedure.tenant_id)
     version = current.version
     content = DraftContent(version.tenant_id, version.procedure_id, version.version)
     draft = Draft(tenant_id=procedure.tenant_id, id=uuid7(), procedure_id=procedure.id)
@@ -117,6 +119,7 @@ async def find_draft(
 ) -> Draft:
     """One of a tenant's drafts, submitted or not; NotFound when there is none or it expired."""
     moment = now or dt.datetime.now(dt.UTC)
+    await enter_tenant(session, tenant_id)
     draft = await session.scalar(
         select(Draft).where(
             Draft.tenant_id == tenant_id, Draft.id == draft_id, Draft.expires_at > moment
@@ -137,6 +140,7 @@ async def version_of(session: AsyncSession, content: DraftContent) -> procedures
 
 
 async def purge_expired(session: AsyncSession, now: dt.datetime) -> int:
-    """Delete every draft past its expiry; how many were deleted."""
+    """Delete every draft past its expiry, at every body; how many were deleted."""
+    await enter_platform(session, "deleting expired drafts")
     result = await session.execute(delete(Draft).where(Draft.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)

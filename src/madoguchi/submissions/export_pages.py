@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madoguchi.core.clock import in_japan
 from madoguchi.core.dependencies import Session
 from madoguchi.core.files import FileStore
-from madoguchi.core.staff import StaffUser
 from madoguchi.identity import audit
+from madoguchi.identity.staff_access import StaffCaseworker, StaffMember
 from madoguchi.procedures import service as procedures
 from madoguchi.submissions.exports import (
     MEDIA_TYPES,
@@ -36,28 +36,28 @@ BASE = "/staff/bodies/{code}/procedures/{slug}/submissions"
 
 @router.get(BASE + ".csv")
 async def export_csv(
-    request: Request, session: Session, staff: StaffUser, code: str, slug: str
+    request: Request, session: Session, staff: StaffCaseworker, code: str, slug: str
 ) -> StreamingResponse:
     return await _streamed(request, session, staff, code, slug, "csv")
 
 
 @router.get(BASE + ".xlsx")
 async def export_xlsx(
-    request: Request, session: Session, staff: StaffUser, code: str, slug: str
+    request: Request, session: Session, staff: StaffCaseworker, code: str, slug: str
 ) -> StreamingResponse:
     return await _streamed(request, session, staff, code, slug, "xlsx")
 
 
 @router.get(BASE + ".json")
 async def export_json(
-    request: Request, session: Session, staff: StaffUser, code: str, slug: str
+    request: Request, session: Session, staff: StaffCaseworker, code: str, slug: str
 ) -> StreamingResponse:
     return await _streamed(request, session, staff, code, slug, "json")
 
 
 @router.get(BASE + "/in-template.xlsx")
 async def export_in_template(
-    request: Request, session: Session, staff: StaffUser, code: str, slug: str
+    request: Request, session: Session, staff: StaffCaseworker, code: str, slug: str
 ) -> Response:
     filters = parse_filters(request.query_params)
     procedure = await procedures.get_procedure(session, code, slug)
@@ -73,7 +73,7 @@ async def export_in_template(
 
 
 async def _streamed(
-    request: Request, session: Session, staff: str, code: str, slug: str, kind: str
+    request: Request, session: Session, staff: StaffMember, code: str, slug: str, kind: str
 ) -> StreamingResponse:
     filters = parse_filters(request.query_params)
     procedure = await procedures.get_procedure(session, code, slug)
@@ -95,12 +95,16 @@ async def _streamed(
 
 
 async def _record_export(
-    session: AsyncSession, staff: str, procedure: procedures.Procedure, kind: str, filters: Filters
+    session: AsyncSession,
+    staff: StaffMember,
+    procedure: procedures.Procedure,
+    kind: str,
+    filters: Filters,
 ) -> None:
     """An export is a read of everyone's answers: the tenant's audit chain says who, what, when."""
     await audit.append(
         session,
-        actor=f"staff:{staff}",
+        actor=staff.actor,
         action="submissions.exported",
         tenant_id=procedure.tenant_id,
         purpose="staff export",

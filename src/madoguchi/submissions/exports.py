@@ -123,7 +123,7 @@ async def published_definitions(
     session: AsyncSession, procedure: procedures.Procedure
 ) -> list[Definition]:
     """Every published version's definition, newest first (an adopter's are its template's)."""
-    versions = await procedures.list_versions(session, await _holder(session, procedure))
+    versions = await procedures.published_versions(session, await _holder(session, procedure))
     return [
         Definition.model_validate(version.definition)
         for version in reversed(versions)

@@ -23,6 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 from madoguchi.core.clock import today_in_japan
 from madoguchi.core.dependencies import Session
 from madoguchi.core.sessions import check_csrf, remember
+from madoguchi.identity.sessions import visitor
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.logic import path
 from madoguchi.submissions.drafts import create_draft
@@ -35,6 +36,7 @@ from madoguchi.submissions.journey_finish import (
 )
 from madoguchi.submissions.journey_page import send_page, show_page
 from madoguchi.submissions.journey_state import Journey, load_journey, settings_of
+from madoguchi.submissions.sign_in_gate import sign_in_needed
 from madoguchi.tenants import service as tenants
 
 router = APIRouter(include_in_schema=False)
@@ -58,8 +60,13 @@ async def start(request: Request, code: str, slug: str, session: Session) -> Res
     if closed is not None:
         return closed
     current = await procedures.current(session, procedure)
+    start_page = f"/bodies/{tenant.code}/procedures/{procedure.slug}"
+    needed = sign_in_needed(request, current.definition, start_page)
+    if needed is not None:
+        return needed
     now = dt.datetime.now(dt.UTC)
     draft = await create_draft(session, procedure, current, settings_of(request), now)
+    draft.person_id = visitor(request).person_id
     remember(request, "drafts", str(draft.id))
     first = path(current.definition, {}, today_in_japan())
     url = f"/bodies/{tenant.code}/procedures/{procedure.slug}/drafts/{draft.id}"
@@ -69,12 +76,14 @@ async def start(request: Request, code: str, slug: str, session: Session) -> Res
 
 async def _journey(
     request: Request, session: Session, code: str, slug: str, draft_id: str
-) -> Journey | RedirectResponse:
-    """The draft's journey, or the way to its receipt once it has been submitted."""
+) -> Journey | Response:
+    """The draft's journey; or the way to its receipt once it has been submitted, or to sign
+    in when the procedure asks more proof of identity than this session has."""
     journey = await load_journey(request, session, code, slug, draft_id)
     if journey.draft.submission_id is not None:
         return _see_other(journey.receipt_url(journey.draft.submission_id))
-    return journey
+    needed = sign_in_needed(request, journey.definition, journey.url)
+    return journey if needed is None else needed
 
 
 @router.get(DRAFT)
@@ -135,7 +144,8 @@ async def submit(
     async with request.form() as form:
         check_csrf(request, form)
         journey = await load_journey(request, session, code, slug, draft_id)
-        return await submit_draft(journey, form)
+        needed = sign_in_needed(request, journey.definition, journey.check_url)
+        return needed or await submit_draft(journey, form)
 
 
 @router.get(DRAFT + "/exits/{exit_id}")

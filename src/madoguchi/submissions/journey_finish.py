@@ -9,6 +9,7 @@ often (or however concurrently) the button is pressed.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,8 @@ from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.i18n import _, current_language
 from madoguchi.core.sessions import remember, signed_in_email
 from madoguchi.core.templating import render
+from madoguchi.identity.organisations import current_acting_for
+from madoguchi.identity.sessions import procedure_completed, receipt_shown_once, visitor
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.logic import computed_values, missing_required
 from madoguchi.procedures.validation import Accepted
@@ -97,18 +100,21 @@ async def submit_draft(journey: Journey, form: FormData) -> Response:
         journey.procedure,
         await version_of(journey.session, journey.content),
         accepted,
-        _intake(journey),
+        _intake(journey, await current_acting_for(journey.request, journey.session)),
     )
     _close(journey, submitted.submission)
     return RedirectResponse(journey.receipt_url(submitted.submission.id), status_code=303)
 
 
-def _intake(journey: Journey) -> service.Intake:
+def _intake(journey: Journey, acting_for: uuid.UUID | None) -> service.Intake:
+    who = visitor(journey.request)
     return service.Intake(
         channel=Channel.WEB,
         language=current_language(),
-        actor="applicant",
+        actor=f"person:{who.person_id}" if who.person_id else "applicant",
         email=signed_in_email(journey.request) or journey.draft.email,
+        person_id=who.person_id,
+        acting_for=acting_for,
         draft_id=journey.draft.id,
     )
 
@@ -120,6 +126,7 @@ def _close(journey: Journey, submission: service.Submission) -> None:
     journey.content.answers, journey.content.typed = {}, {}
     journey.save()
     remember(journey.request, "submissions", str(submission.id))
+    procedure_completed(journey.request, str(submission.id))
 
 
 def _page_of(journey: Journey, name: str) -> str:
@@ -174,7 +181,9 @@ async def show_receipt(
     tenant = await tenants.get_tenant(session, code)
     missing = "There is no submission at this address."
     submission = await service.get_submission(session, parse_id(submission_id, missing), tenant.id)
-    check_submission_access(request, submission)
+    shown_once = receipt_shown_once(request, str(submission.id))
+    if not shown_once:
+        check_submission_access(request, submission)
     definition = await procedures.definition_of(
         session, submission.version_tenant_id, submission.version_procedure_id, submission.version
     )
@@ -187,8 +196,9 @@ async def show_receipt(
         submitted_at=submitted_at_text(submission.submitted_at),
         rows=answer_rows(definition, submission.answers, submission.computed),
         pdf_url=receipt_url(tenant.code, submission.id) + "/receipt.pdf",
+        shown_once=shown_once,
     )
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"} if shown_once else None)
 
 
 def submitted_at_text(moment: dt.datetime) -> str:

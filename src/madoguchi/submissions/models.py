@@ -58,6 +58,8 @@ class Draft(Base):
     current_page: Mapped[str | None] = mapped_column(String(64))
     # The address a resume link was sent to: whoever proves it may resume the draft.
     email: Mapped[str | None] = mapped_column(String(254), index=True)
+    # The signed-in person who started it (identity's people.id), if anyone was signed in.
+    person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -99,6 +101,9 @@ class Submission(Base):
     computed: Mapped[dict[str, Any]] = mapped_column(JSON)
     language: Mapped[str] = mapped_column(String(2))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
+    # Who submitted (identity's people.id) and for which organisation they acted, if any.
+    person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    acting_for: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     draft_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the API body

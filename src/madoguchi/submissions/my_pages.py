@@ -29,7 +29,9 @@ from madoguchi.core.i18n import N_, _, current_language
 from madoguchi.core.sessions import remembered, signed_in_email
 from madoguchi.core.settings import Settings
 from madoguchi.core.templating import render
+from madoguchi.core.tenancy import enter_person
 from madoguchi.core.wareki import format_date
+from madoguchi.identity.sessions import visitor
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.definition import LocalText
 from madoguchi.submissions.drafts import Draft, open_content
@@ -64,10 +66,15 @@ class SubmissionItem:
 
 @router.get("/me", response_class=HTMLResponse)
 async def my_items(request: Request, session: Session) -> HTMLResponse:
-    email = signed_in_email(request)
+    owner = _Owner(signed_in_email(request), visitor(request).person_id)
+    draft_ids = _ids(remembered(request, "drafts"))
+    submission_ids = _ids(remembered(request, "submissions"))
+    await enter_person(
+        session, owner.person_id, email=owner.email, remembered=[*draft_ids, *submission_ids]
+    )
     now = dt.datetime.now(dt.UTC)
-    drafts = await _drafts(session, _ids(remembered(request, "drafts")), email, now)
-    submissions = await _submissions(session, _ids(remembered(request, "submissions")), email)
+    drafts = await _drafts(session, draft_ids, owner, now)
+    submissions = await _submissions(session, submission_ids, owner)
     secret = cast(Settings, request.app.state.settings).resolved_secret_key()
     versions = _versions(drafts, secret)
     drafts = [draft for draft in drafts if draft.id in versions]
@@ -76,7 +83,7 @@ async def my_items(request: Request, session: Session) -> HTMLResponse:
     html = render(
         "my/index.html",
         request=request,
-        email=email,
+        email=owner.email,
         drafts=[lookup.draft_item(d, versions[d.id]) for d in drafts],
         submissions=[lookup.submission_item(s) for s in submissions],
     )
@@ -88,23 +95,33 @@ def _ids(values: Iterable[str]) -> list[uuid.UUID]:
     return [uuid.UUID(value) for value in values]
 
 
+@dataclass(frozen=True)
+class _Owner:
+    """Who is asking, besides this browser: the email a link proved, the person signed in."""
+
+    email: str | None
+    person_id: uuid.UUID | None
+
+
 def _mine(
-    model: type[Draft] | type[Submission], ids: list[uuid.UUID], email: str | None
+    model: type[Draft] | type[Submission], ids: list[uuid.UUID], owner: _Owner
 ) -> ColumnElement[bool]:
-    """Made in this browser, or with the email address it proved."""
+    """Made in this browser, by the person signed in, or with the email address it proved."""
     conditions: list[ColumnElement[bool]] = [model.id.in_(ids)] if ids else []
-    if email is not None:
-        conditions.append(model.email == email)
+    if owner.email is not None:
+        conditions.append(model.email == owner.email)
+    if owner.person_id is not None:
+        conditions.append(model.person_id == owner.person_id)
     return or_(*conditions) if conditions else false()
 
 
 async def _drafts(
-    session: AsyncSession, ids: list[uuid.UUID], email: str | None, now: dt.datetime
+    session: AsyncSession, ids: list[uuid.UUID], owner: _Owner, now: dt.datetime
 ) -> Sequence[Draft]:
     """Drafts not yet sent and not expired (a sent one is listed as its submission)."""
     rows = await session.scalars(
         select(Draft)
-        .where(_mine(Draft, ids, email))
+        .where(_mine(Draft, ids, owner))
         .where(Draft.expires_at > now, Draft.submission_id.is_(None))
         .order_by(Draft.updated_at.desc())
         .limit(MOST_SHOWN)
@@ -113,11 +130,11 @@ async def _drafts(
 
 
 async def _submissions(
-    session: AsyncSession, ids: list[uuid.UUID], email: str | None
+    session: AsyncSession, ids: list[uuid.UUID], owner: _Owner
 ) -> Sequence[Submission]:
     rows = await session.scalars(
         select(Submission)
-        .where(_mine(Submission, ids, email))
+        .where(_mine(Submission, ids, owner))
         .order_by(Submission.submitted_at.desc())
         .limit(MOST_SHOWN)
     )

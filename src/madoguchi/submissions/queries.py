@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madoguchi.core.clock import JAPAN
 from madoguchi.core.errors import InvalidInput
 from madoguchi.core.reference_numbers import parse_reference
+from madoguchi.core.tenancy import enter_tenant
 from madoguchi.core.text import nfc
 from madoguchi.core.wareki import parse_date
 from madoguchi.submissions.models import Submission
@@ -83,7 +84,7 @@ async def page_of_submissions(
     """One page (from 1) of the matching submissions, newest first, and how many match."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
-    total = await count_submissions(session, tenant_id, procedure_id, filters)
+    total = await count_submissions(session, tenant_id, procedure_id, filters)  # enters it
     rows = await session.scalars(
         select(Submission)
         .where(*_conditions(tenant_id, procedure_id, filters))
@@ -97,6 +98,7 @@ async def page_of_submissions(
 async def count_submissions(
     session: AsyncSession, tenant_id: uuid.UUID, procedure_id: uuid.UUID, filters: Filters
 ) -> int:
+    await enter_tenant(session, tenant_id)
     conditions = _conditions(tenant_id, procedure_id, filters)
     total = await session.scalar(select(func.count()).select_from(Submission).where(*conditions))
     return total or 0
@@ -110,6 +112,7 @@ async def stream_submissions(
     Each row is dropped from the session once yielded, so memory stays flat however many there
     are.
     """
+    await enter_tenant(session, tenant_id)
     query = (
         select(Submission)
         .where(*_conditions(tenant_id, procedure_id, filters))

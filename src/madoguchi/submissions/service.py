@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from madoguchi.core.errors import InvalidInput, NotFound
 from madoguchi.core.i18n import N_
 from madoguchi.core.ids import uuid7
 from madoguchi.core.reference_numbers import new_reference, parse_reference
+from madoguchi.core.tenancy import enter_tenant
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.validation import Accepted
 from madoguchi.submissions.models import Channel, Submission, SubmissionEvent, SubmissionStatus
@@ -48,6 +49,8 @@ class Intake:
     language: str
     actor: str  # who sent it, for the audit record: "applicant", "api", an email address
     email: str | None = None
+    person_id: uuid.UUID | None = None  # the signed-in person who sent it
+    acting_for: uuid.UUID | None = None  # the organisation they acted for
     draft_id: uuid.UUID | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
@@ -77,6 +80,7 @@ async def submit(
 ) -> Submitted:
     """Store a new submission; callers look for a replay first (``replay_of``), and a second
     request racing this one is caught by the unique keys and answered with the first."""
+    await enter_tenant(session, procedure.tenant_id)
     now = dt.datetime.now(dt.UTC)
     for _attempt in range(REFERENCE_ATTEMPTS):
         submission = _new_submission(procedure, version, accepted, intake, now)
@@ -115,6 +119,8 @@ def _new_submission(
         computed=accepted.computed,
         language=intake.language,
         email=intake.email,
+        person_id=intake.person_id,
+        acting_for=intake.acting_for,
         draft_id=intake.draft_id,
         idempotency_key=intake.idempotency_key,
         request_hash=intake.request_hash,
@@ -143,6 +149,7 @@ async def _earlier(
 ) -> Submission | None:
     if intake.draft_id is None and intake.idempotency_key is None:
         return None
+    await enter_tenant(session, procedure.tenant_id)
     query = select(Submission).where(Submission.tenant_id == procedure.tenant_id)
     if intake.draft_id is not None:
         return await session.scalar(query.where(Submission.draft_id == intake.draft_id))
@@ -177,14 +184,30 @@ class IdempotencyMismatch(InvalidInput):
 async def get_submission(
     session: AsyncSession, submission_id: uuid.UUID, tenant_id: uuid.UUID | None = None
 ) -> Submission:
-    """One submission by its id; within one tenant when ``tenant_id`` is given."""
-    query = select(Submission).where(Submission.id == submission_id)
-    if tenant_id is not None:
-        query = query.where(Submission.tenant_id == tenant_id)
-    found = await session.scalar(query)
+    """One submission by its id; within one tenant when ``tenant_id`` is given, else within
+    the tenant the id belongs to (learnt without reading the row, see ``_tenant_of``)."""
+    missing = NotFound("There is no submission with this id.", field="submission")
+    wanted = tenant_id or await _tenant_of(session, submission_id)
+    if wanted is None:
+        raise missing
+    await enter_tenant(session, wanted)
+    found = await session.scalar(
+        select(Submission).where(Submission.tenant_id == wanted, Submission.id == submission_id)
+    )
     if found is None:
-        raise NotFound("There is no submission with this id.", field="submission")
+        raise missing
     return found
+
+
+async def _tenant_of(session: AsyncSession, submission_id: uuid.UUID) -> uuid.UUID | None:
+    """The tenant a submission belongs to. On PostgreSQL row-level security hides it until
+    that tenant is entered, so a function of the tables' owner tells the tenant, and only that
+    (migration 0010); SQLite has no row-level security."""
+    if session.get_bind().dialect.name == "postgresql":
+        lookup = text("SELECT madoguchi_tenant_of_submission(:id)")
+        tenant: uuid.UUID | None = await session.scalar(lookup, {"id": submission_id})
+        return tenant
+    return await session.scalar(select(Submission.tenant_id).where(Submission.id == submission_id))
 
 
 async def find_by_reference(
@@ -192,6 +215,7 @@ async def find_by_reference(
 ) -> Submission:
     """One of a tenant's submissions by the reference number a person read out or typed."""
     canonical = parse_reference(reference)
+    await enter_tenant(session, tenant_id)
     found = await session.scalar(
         select(Submission).where(
             Submission.tenant_id == tenant_id, Submission.reference == canonical
@@ -204,6 +228,7 @@ async def find_by_reference(
 
 async def list_events(session: AsyncSession, submission: Submission) -> list[SubmissionEvent]:
     """A submission's audit record, oldest first."""
+    await enter_tenant(session, submission.tenant_id)
     found = await session.scalars(
         select(SubmissionEvent)
         .where(

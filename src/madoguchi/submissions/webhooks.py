@@ -35,6 +35,7 @@ from madoguchi.core.crypto import decrypt_text, encrypt_text
 from madoguchi.core.db import unit_of_work
 from madoguchi.core.errors import InvalidInput, NotFound
 from madoguchi.core.settings import Settings
+from madoguchi.core.tenancy import enter_platform, enter_tenant
 from madoguchi.submissions.models import DeliveryStatus, Submission, Webhook, WebhookDelivery
 
 SUBMISSION_CREATED = "submission.created"
@@ -78,6 +79,7 @@ async def enqueue_deliveries(
     session: AsyncSession, submission: Submission, now: dt.datetime
 ) -> None:
     """Queue one delivery per active webhook of the submission's tenant."""
+    await enter_tenant(session, submission.tenant_id)
     hooks = await session.scalars(
         select(Webhook).where(Webhook.tenant_id == submission.tenant_id, Webhook.active)
     )
@@ -105,6 +107,7 @@ async def create_webhook(
     encrypted."""
     url = url.strip()
     await check_webhook_url(url, settings)
+    await enter_tenant(session, tenant_id)
     secret = "whsec_" + secrets.token_urlsafe(32)
     hook = Webhook(
         tenant_id=tenant_id,
@@ -120,6 +123,7 @@ async def create_webhook(
 
 async def list_webhooks(session: AsyncSession, tenant_id: uuid.UUID) -> list[Webhook]:
     """A tenant's webhooks, active or not, oldest first."""
+    await enter_tenant(session, tenant_id)
     found = await session.scalars(
         select(Webhook).where(Webhook.tenant_id == tenant_id).order_by(Webhook.created_at)
     )
@@ -130,6 +134,7 @@ async def deactivate_webhook(
     session: AsyncSession, tenant_id: uuid.UUID, webhook_id: uuid.UUID
 ) -> Webhook:
     """Stop a webhook: no new deliveries, and those still waiting are given up."""
+    await enter_tenant(session, tenant_id)
     hook = await session.scalar(
         select(Webhook).where(Webhook.tenant_id == tenant_id, Webhook.id == webhook_id)
     )
@@ -152,6 +157,7 @@ async def recent_deliveries(
     session: AsyncSession, tenant_id: uuid.UUID, limit: int = 50
 ) -> list[WebhookDelivery]:
     """A tenant's latest deliveries, newest first: the delivery log staff read."""
+    await enter_tenant(session, tenant_id)
     found = await session.scalars(
         select(WebhookDelivery)
         .where(WebhookDelivery.tenant_id == tenant_id)
@@ -255,6 +261,7 @@ async def deliver_due(
         *(_send(client, settings, delivery, now) for delivery in claimed)
     )
     async with unit_of_work(session_factory) as session:
+        await enter_platform(session, "recording webhook deliveries of every body")
         for delivery, outcome in zip(claimed, outcomes, strict=True):
             await _record_outcome(session, delivery, outcome, now)
     return len(claimed)
@@ -264,6 +271,7 @@ async def _claim_due(
     session_factory: async_sessionmaker[AsyncSession], now: dt.datetime
 ) -> list[_Claimed]:
     async with unit_of_work(session_factory) as session:
+        await enter_platform(session, "claiming webhook deliveries of every body")
         rows = await session.execute(
             select(WebhookDelivery, Webhook.url, Webhook.secret_sealed)
             .join(

@@ -8,16 +8,28 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from madoguchi import __version__, migrations
+from madoguchi.core import tenancy
 from madoguchi.core.db import create_engine, create_session_factory
 from madoguchi.core.dependencies import no_nul_characters
 from madoguchi.core.logs import configure_logging
-from madoguchi.core.sessions import SESSION_COOKIE
+from madoguchi.core.my_number_keys import key_ring
 from madoguchi.core.settings import Settings, get_settings
 from madoguchi.core.templating import STATIC_DIR
+from madoguchi.identity import (
+    account_pages,
+    card_sign_in,
+    official_pages,
+    organisation_pages,
+    passkey_pages,
+)
 from madoguchi.identity import pages as identity_pages
+from madoguchi.identity.card_simulator import endpoints as card_simulator_endpoints
+from madoguchi.identity.card_simulator import pages as card_simulator_pages
+from madoguchi.identity.provider import authorize as provider_authorize
+from madoguchi.identity.provider import routes as provider_routes
+from madoguchi.identity.sessions import ServerSessions
 from madoguchi.notifications import mail
 from madoguchi.procedures import api as procedures_api
 from madoguchi.procedures import pages as procedures_pages
@@ -40,6 +52,8 @@ API_DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    if settings.is_production:
+        key_ring(settings)  # refuse to start without a readable 0600 My Number key file
     app = FastAPI(
         title="madoguchi API",
         version=__version__,
@@ -56,14 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.send_email = mail.send_template
     errors.install(app)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.resolved_secret_key(),
-        session_cookie=SESSION_COOKIE,
-        max_age=settings.draft_days * 24 * 3600,  # as long as the drafts it leads back to
-        same_site="lax",
-        https_only=settings.is_production,
-    )
+    app.add_middleware(ServerSessions, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (
         health.router,
@@ -74,11 +81,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         procedures_api.router,
         journey.router,
         receipt_pages.router,
+        passkey_pages.router,  # before identity_pages: /sign-in/passkey is not a link token
+        card_sign_in.router,  # before identity_pages: /sign-in/{token} would match /sign-in/card/…
+        card_simulator_endpoints.router,
+        card_simulator_pages.router,
         identity_pages.router,
+        account_pages.router,
+        organisation_pages.router,
+        provider_routes.router,
+        provider_authorize.router,
         resume.router,
         my_pages.router,
         submissions_api.router,
         submissions_staff_pages.router,
+        official_pages.router,
         export_pages.router,
         procedures_staff_pages.router,
         api_docs.router,
@@ -91,11 +107,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # On PostgreSQL the app connects as a role that row-level security holds (core.tenancy);
+    # migrations and commands keep the owner's URL.
     app.state.engine = create_engine(
-        settings.resolved_database_url(),
+        settings.resolved_app_database_url(),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
+    tenancy.guard(app.state.engine)
+    await tenancy.check_engine_role(app.state.engine)  # refuses to start with an unsafe role
     app.state.session_factory = create_session_factory(app.state.engine)
     app.state.head_revision = migrations.head_revision()
     app.state.background = BackgroundJobs(app.state.session_factory, settings)

@@ -1,4 +1,5 @@
-"""Work the server does on its own, every few seconds: sending webhooks, deleting expired drafts.
+"""Work the server does on its own, every few seconds: sending webhooks, deleting expired drafts
+and sessions.
 
 One asyncio task per server process, started and stopped by the app's lifespan. Each job runs
 in its own rounds, and a job that fails is logged and tried again next round: nothing it raises
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from madoguchi.core.db import unit_of_work
 from madoguchi.core.settings import Settings
+from madoguchi.identity import sessions
 from madoguchi.submissions import drafts, webhooks
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ class BackgroundJobs:
         self.jobs = [
             Job("webhooks", dt.timedelta(seconds=0), self.deliver_webhooks),
             Job("expired drafts", dt.timedelta(minutes=10), self.purge_drafts),
+            Job("expired sessions", dt.timedelta(minutes=10), self.purge_sessions),
         ]
         self._task: asyncio.Task[None] | None = None
 
@@ -102,6 +105,11 @@ class BackgroundJobs:
     async def purge_drafts(self, now: dt.datetime) -> int:
         async with unit_of_work(self.session_factory) as session:
             return await drafts.purge_expired(session, now)
+
+    async def purge_sessions(self, now: dt.datetime) -> int:
+        """Sessions past their limits are refused when presented; this clears the rows."""
+        async with unit_of_work(self.session_factory) as session:
+            return await sessions.purge_expired(session, self.settings, now)
 
     async def _loop(self) -> None:
         while True:

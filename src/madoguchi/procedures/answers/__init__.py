@@ -8,10 +8,10 @@ question id, or ``"<question id>.<sub-field>"``, and whose message says in plain
 ``parse_answer`` handles emptiness for every type: an empty optional answer is ``None``; an empty
 required one is an error.
 
-Two parsers need more than the question: My Number is encrypted with the application's secret,
-and file refs are checked against its file store. They are registered with ``context=True`` and
-receive the ``AnswerContext`` the caller passes (an app made with its own settings passes its
-own; without one, the process-wide settings are used).
+Two parsers need more than the question: My Number is sealed under the application's My Number
+key ring (``core.my_number_keys``), and file refs are checked against its file store. They are
+registered with ``context=True`` and receive the ``AnswerContext`` the caller passes (an app made
+with its own settings passes its own; without one, the process-wide settings are used).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from madoguchi.core.errors import InvalidInput
 from madoguchi.core.files import FileStore
+from madoguchi.core.my_number_keys import KeyRing, key_ring
 from madoguchi.core.settings import Settings, get_settings
 
 Raw = str | list[str] | Mapping[str, str]
@@ -33,14 +34,17 @@ NEEDS_CONTEXT: set[str] = set()
 
 @dataclass(frozen=True)
 class AnswerContext:
-    """What some parsers need from the application: its secret and its file store."""
+    """What some parsers need from the application: its secret, file store and My Number keys."""
 
     secret: str
     store: FileStore
+    my_number_keys: KeyRing
 
     @classmethod
     def of(cls, settings: Settings) -> AnswerContext:
-        return cls(settings.resolved_secret_key(), FileStore.from_settings(settings))
+        return cls(
+            settings.resolved_secret_key(), FileStore.from_settings(settings), key_ring(settings)
+        )
 
 
 def parser(question_type: str, *, context: bool = False) -> Callable[[P], P]:

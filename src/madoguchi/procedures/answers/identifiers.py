@@ -1,7 +1,8 @@
 """Answers that are national identifiers: My Number, corporate number and a bank account.
 
 My Number is never returned, stored, shown or put in a message: the parser gives back a token
-(``core.crypto``, purpose ``my_number``) and the last four digits for display. Error messages
+sealed under the My Number key ring (``core.my_number_keys``: AES-256-GCM with the key id), its
+keyed hash for exact-match lookups, and the last four digits for display. Error messages
 describe what is wrong without repeating what was typed.
 
 Bank account holder names follow the character set of the Zengin transfer file, written in
@@ -21,12 +22,11 @@ from stdnum.exceptions import ValidationError
 from stdnum.jp import cn, in_
 from zengin_code import Bank  # type: ignore[import-untyped]
 
-from madoguchi.core.crypto import encrypt_text
 from madoguchi.core.errors import InvalidInput
+from madoguchi.core.my_number_keys import KeyRing
 from madoguchi.core.text import fold_width, nfc, strip_separators
 from madoguchi.procedures.answers import AnswerContext, Raw, parser
 
-MY_NUMBER_PURPOSE = "my_number"
 ACCOUNT_TYPES = {
     "ordinary": "ordinary", "普通": "ordinary", "1": "ordinary",
     "current": "current", "当座": "current", "2": "current",
@@ -43,18 +43,14 @@ _HOLDER_OTHERS = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ ().,/「」ー")
 # --- My Number --------------------------------------------------------------------------------
 
 
-def my_number_answer(question: Any, raw: Raw, secret: str) -> dict[str, str]:
-    """``{"encrypted": token, "last4": "1234"}`` for a valid My Number; never the number."""
-    digits = _my_number_digits(question, raw)
-    return {
-        "encrypted": encrypt_text(digits, MY_NUMBER_PURPOSE, secret),
-        "last4": digits[-4:],
-    }
+def my_number_answer(question: Any, raw: Raw, keys: KeyRing) -> dict[str, str]:
+    """``{"encrypted": token, "lookup": keyed hash, "last4": "1234"}`` for a valid My Number."""
+    return keys.seal(_my_number_digits(question, raw))
 
 
 @parser("my_number", context=True)
 def parse_my_number(question: Any, raw: Raw, context: AnswerContext) -> dict[str, str]:
-    return my_number_answer(question, raw, context.secret)
+    return my_number_answer(question, raw, context.my_number_keys)
 
 
 def mask_my_number(last4: str) -> str:

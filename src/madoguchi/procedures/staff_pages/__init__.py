@@ -1,7 +1,8 @@
 """Staff pages of procedures: versions (publish, roll back), the draft's YAML, Excel uploads.
 
-Every route needs the interim staff credential (``core.staff.StaffUser``) and works on the
-procedures of the body in its path only (``/staff/bodies/{code}/procedures/…``).
+Viewers of the body read its versions; drafting, publishing and rolling back need a supervisor
+(``identity.staff_access``). Every route works on the procedures of the body in its path only
+(``/staff/bodies/{code}/procedures/…``).
 
 * ``versions``: every version with its status, publishing a draft, making an earlier published
   version current again, and editing the draft's YAML.

@@ -23,8 +23,8 @@ from madoguchi.core.files import XLSX, FileStore, is_file_id, sniff_media_type
 from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.i18n import N_, _
 from madoguchi.core.sessions import check_csrf
-from madoguchi.core.staff import StaffUser
 from madoguchi.core.templating import render
+from madoguchi.identity.staff_access import StaffSupervisor
 from madoguchi.procedures import service
 from madoguchi.procedures.excel import draft_from_workbook, draft_yaml
 from madoguchi.procedures.excel.guessing import slugified
@@ -47,7 +47,7 @@ TOO_LARGE = N_("The file is larger than {most} MB.")
 
 @router.get("/from-excel", response_class=HTMLResponse)
 async def upload_page(
-    request: Request, code: str, session: Session, staff: StaffUser
+    request: Request, code: str, session: Session, staff: StaffSupervisor
 ) -> HTMLResponse:
     tenant = await tenants.get_tenant(session, code)
     return _upload_response(request, tenant, FormErrors(), slug="")
@@ -55,7 +55,7 @@ async def upload_page(
 
 @router.post("/from-excel")
 async def upload_or_save(
-    request: Request, code: str, session: Session, staff: StaffUser
+    request: Request, code: str, session: Session, staff: StaffSupervisor
 ) -> Response:
     """An upload is drafted and shown for review; a reviewed draft (``step=save``) is saved."""
     tenant = await tenants.get_tenant(session, code)

@@ -20,8 +20,8 @@ from madoguchi.core.errors import InvalidInput, NotFound
 from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.i18n import N_, _
 from madoguchi.core.sessions import check_csrf
-from madoguchi.core.staff import StaffUser
 from madoguchi.core.templating import render
+from madoguchi.identity.staff_access import StaffSupervisor, StaffViewer
 from madoguchi.procedures import service
 from madoguchi.procedures.models import VersionStatus
 from madoguchi.procedures.staff_pages.editing import (
@@ -59,7 +59,7 @@ async def versions_page(
     code: str,
     slug: str,
     session: Session,
-    staff: StaffUser,
+    staff: StaffViewer,
     done: str = "",
     version: str = "",
 ) -> HTMLResponse:
@@ -71,7 +71,7 @@ async def versions_page(
 
 @router.post("/{slug}/versions/{version}/publish")
 async def publish_version(
-    request: Request, code: str, slug: str, version: int, session: Session, staff: StaffUser
+    request: Request, code: str, slug: str, version: int, session: Session, staff: StaffSupervisor
 ) -> Response:
     check_csrf(request, await request.form())
     tenant, procedure = await procedure_of(session, code, slug)
@@ -83,7 +83,7 @@ async def publish_version(
 
 @router.post("/{slug}/versions/{version}/make-current")
 async def make_version_current(
-    request: Request, code: str, slug: str, version: int, session: Session, staff: StaffUser
+    request: Request, code: str, slug: str, version: int, session: Session, staff: StaffSupervisor
 ) -> Response:
     """Roll back: an earlier published version becomes the one applicants get."""
     check_csrf(request, await request.form())
@@ -145,7 +145,7 @@ async def _attempted(errors: FormErrors, action: Awaitable[Any]) -> bool:
 
 @router.get("/{slug}/versions/draft", response_class=HTMLResponse)
 async def draft_page(
-    request: Request, code: str, slug: str, session: Session, staff: StaffUser
+    request: Request, code: str, slug: str, session: Session, staff: StaffSupervisor
 ) -> HTMLResponse:
     """The draft's YAML to edit; with no draft, the latest version's, saved as a new draft."""
     tenant, procedure = await procedure_of(session, code, slug)
@@ -155,7 +155,7 @@ async def draft_page(
 
 @router.post("/{slug}/versions/draft")
 async def save_draft_page(
-    request: Request, code: str, slug: str, session: Session, staff: StaffUser
+    request: Request, code: str, slug: str, session: Session, staff: StaffSupervisor
 ) -> Response:
     form = await request.form()
     check_csrf(request, form)

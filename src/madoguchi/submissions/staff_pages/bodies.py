@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from madoguchi.core.dependencies import Session
 from madoguchi.core.forms import FormErrors, check_length
-from madoguchi.core.staff import StaffUser
 from madoguchi.core.templating import render
+from madoguchi.identity.staff_access import Role, StaffAnywhere, StaffViewer
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.definition import LocalText
 from madoguchi.submissions.queries import Filters, count_submissions
@@ -33,21 +33,25 @@ class ProcedureRow:
 
 @router.get("", response_class=HTMLResponse)
 async def bodies_page(
-    request: Request, session: Session, staff: StaffUser, q: str = ""
+    request: Request, session: Session, staff: StaffAnywhere, q: str = ""
 ) -> HTMLResponse:
-    """Find a body by code or name; each links to its staff home."""
+    """The bodies the official works for; a platform administrator finds any body by code or
+    name. Each links to its staff home."""
     errors = FormErrors()
     found = None
-    if errors.attempt(lambda: check_length(q, "q")) is not None and q.strip():
+    searching = staff.platform_administrator and q.strip()
+    if searching and errors.attempt(lambda: check_length(q, "q")) is not None:
         found = await tenants.list_tenants(session, q=q, limit=BODIES_SHOWN)
-    html = render("staff/bodies.html", request=request, q=q, found=found, errors=errors)
+    html = render(
+        "staff/bodies.html", request=request, q=q, found=found, errors=errors, staff=staff
+    )
     return HTMLResponse(html, status_code=422 if errors.items else 200)
 
 
 @router.get("/bodies/{code}", response_class=HTMLResponse)
-async def body_page(request: Request, code: str, session: Session, staff: StaffUser) -> Response:
+async def body_page(request: Request, code: str, session: Session, staff: StaffViewer) -> Response:
     """A body's procedures (its own, drafts too, and the templates it adopted)."""
-    tenant = await tenants.get_tenant(session, code)
+    tenant = staff.tenant
     if tenant.code != code:
         return RedirectResponse(f"/staff/bodies/{tenant.code}", status_code=308)
     rows = [
@@ -60,4 +64,11 @@ async def body_page(request: Request, code: str, session: Session, staff: StaffU
         )
         for procedure in await procedures.list_procedures(session, tenant)
     ]
-    return HTMLResponse(render("staff/body.html", request=request, tenant=tenant, rows=rows))
+    html = render(
+        "staff/body.html",
+        request=request,
+        tenant=tenant,
+        rows=rows,
+        administrator=staff.may(Role.ADMINISTRATOR),
+    )
+    return HTMLResponse(html)

@@ -17,8 +17,8 @@ from madoguchi.core.errors import InvalidInput, NotFound
 from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.i18n import N_, _
 from madoguchi.core.sessions import check_csrf
-from madoguchi.core.staff import StaffUser
 from madoguchi.core.templating import render
+from madoguchi.identity.staff_access import StaffAdministrator
 from madoguchi.submissions import webhooks
 from madoguchi.submissions.models import DeliveryStatus, Webhook, WebhookDelivery
 from madoguchi.submissions.staff_pages.shared import when
@@ -45,7 +45,7 @@ class DeliveryRow:
 
 @router.get("", response_class=HTMLResponse)
 async def webhooks_page(
-    request: Request, code: str, session: Session, staff: StaffUser, done: str = ""
+    request: Request, code: str, session: Session, staff: StaffAdministrator, done: str = ""
 ) -> HTMLResponse:
     tenant = await tenants.get_tenant(session, code)
     notice = _("The webhook is deactivated.") if done == "deactivated" else None
@@ -54,7 +54,7 @@ async def webhooks_page(
 
 @router.post("")
 async def change_webhooks(
-    request: Request, code: str, session: Session, staff: StaffUser
+    request: Request, code: str, session: Session, staff: StaffAdministrator
 ) -> Response:
     """Add a webhook (its secret is in this answer only) or deactivate one."""
     form = await request.form()

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madoguchi.core.dependencies import Session
 from madoguchi.core.forms import FormError, FormErrors, Pagination, page_numbers, parse_page_number
 from madoguchi.core.i18n import _
-from madoguchi.core.staff import StaffUser
 from madoguchi.core.templating import render
+from madoguchi.identity.staff_access import StaffViewer
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.definition import Definition
 from madoguchi.submissions.display import answer_rows, text_language
@@ -56,7 +56,7 @@ class Listing:
 
 @router.get("/bodies/{code}/procedures/{slug}/submissions", response_class=HTMLResponse)
 async def submissions_page(
-    request: Request, code: str, slug: str, session: Session, staff: StaffUser, page: str = "1"
+    request: Request, code: str, slug: str, session: Session, staff: StaffViewer, page: str = "1"
 ) -> HTMLResponse:
     tenant = await tenants.get_tenant(session, code)
     procedure = await procedures.get_procedure(session, tenant.code, slug)

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madoguchi.core.dependencies import Session
 from madoguchi.core.errors import NotFound
 from madoguchi.core.files import FileStore, is_file_id
-from madoguchi.core.staff import StaffUser
 from madoguchi.core.templating import render
 from madoguchi.identity import audit
+from madoguchi.identity.staff_access import StaffMember, StaffViewer
 from madoguchi.procedures import service as procedures
 from madoguchi.procedures.definition import Definition, FileUpload, Group
 from madoguchi.submissions import service
@@ -45,7 +45,7 @@ class AttachedFile:
 
 @router.get("/{submission_id}", response_class=HTMLResponse)
 async def submission_page(
-    request: Request, code: str, submission_id: str, session: Session, staff: StaffUser
+    request: Request, code: str, submission_id: str, session: Session, staff: StaffViewer
 ) -> HTMLResponse:
     tenant, submission = await _submission(session, code, submission_id)
     await _record_read(session, staff, submission, "submission.read")
@@ -77,7 +77,7 @@ async def submission_file(
     submission_id: str,
     sha256: str,
     session: Session,
-    staff: StaffUser,
+    staff: StaffViewer,
 ) -> Response:
     """A file this submission's answers name, with the media type its content shows."""
     _tenant, submission = await _submission(session, code, submission_id)
@@ -153,12 +153,12 @@ def _details(event: SubmissionEvent) -> str:
 
 
 async def _record_read(
-    session: AsyncSession, staff: str, submission: Submission, action: str, **details: str
+    session: AsyncSession, staff: StaffMember, submission: Submission, action: str, **details: str
 ) -> None:
     """A read of personal data goes into the tenant's audit chain, in this request's commit."""
     await audit.append(
         session,
-        actor=f"staff:{staff}",
+        actor=staff.actor,
         action=action,
         tenant_id=submission.tenant_id,
         purpose="staff review",

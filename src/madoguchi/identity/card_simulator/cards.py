@@ -1,0 +1,157 @@
+"""Virtual cards: issuing one to a synthetic resident, and reading one as a card reader does.
+
+Issuing makes two RSA-2048 key pairs (user authentication, signature), has the authority certify
+them, and keeps each private key wrapped under its secret. Reading asks for the PIN (and the
+password when the holder's attributes are wanted), opens the keys, proves with each that the card
+holds the key its certificate names, and checks the certificates against the authority and the
+date: only then does the simulator vouch for the holder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from cryptography import x509
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from madoguchi.core.clock import today_in_japan
+from madoguchi.core.errors import InvalidInput, MadoguchiError
+from madoguchi.core.i18n import N_
+from madoguchi.core.ids import uuid7
+from madoguchi.core.reference_numbers import new_reference, parse_reference
+from madoguchi.identity.card_simulator import certificates
+from madoguchi.identity.card_simulator.authority import Authority, certificate_pem
+from madoguchi.identity.card_simulator.certificates import CertificateRefused, Holder
+from madoguchi.identity.card_simulator.chip import (
+    Secret,
+    new_password,
+    new_pin,
+    open_key,
+    prove_possession,
+    wrap_key,
+)
+from madoguchi.identity.jose_keys import generate_rsa_key
+from madoguchi.identity.models.cards import VirtualCard
+
+
+class CardRefused(MadoguchiError):
+    code = "card-refused"
+    status = 403
+    title = N_("This card cannot be used")
+
+
+UNKNOWN_CARD = N_("No virtual card has this card number. Check it, or get a new virtual card.")
+NOT_VALID = N_(
+    "This card's certificate is not valid: it has expired, or it was not issued by the "
+    "simulator's certificate authority."
+)
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    """What the holder is told once: the secrets are not kept anywhere in the clear."""
+
+    card_number: str
+    pin: str
+    password: str
+    holder: Holder
+    expires_on: dt.date
+
+
+async def issue_card(
+    db: AsyncSession,
+    authority: Authority,
+    holder: Holder,
+    *,
+    pin: str | None = None,
+    password: str | None = None,
+    today: dt.date | None = None,
+) -> IssuedCard:
+    today = today or today_in_japan()
+    pin, password = pin or new_pin(), password or new_password()
+    expires = certificates.fifth_birthday_after(today, holder.birthdate)
+    number = new_reference()
+    auth_key, sign_key = generate_rsa_key(), generate_rsa_key()
+    root, root_key = authority.certificate, authority.key
+    auth = certificates.issue_authentication(root, root_key, auth_key.public_key(), today, expires)
+    sign = certificates.issue_signature(
+        root, root_key, sign_key.public_key(), holder, today, expires
+    )
+    db.add(
+        VirtualCard(
+            id=uuid7(),
+            card_number=number,
+            subject=secrets.token_urlsafe(24),
+            name=holder.name,
+            address=holder.address,
+            birthdate=holder.birthdate,
+            sex=holder.sex,
+            issued_on=today,
+            expires_on=expires,
+            authentication_certificate_pem=certificate_pem(auth),
+            signature_certificate_pem=certificate_pem(sign),
+            authentication_key=wrap_key(auth_key, pin, f"{number}/{Secret.PIN.value}"),
+            signature_key=wrap_key(sign_key, password, f"{number}/{Secret.PASSWORD.value}"),
+            pin_failures=0,
+            password_failures=0,
+        )
+    )
+    await db.flush()
+    return IssuedCard(number, pin, password, holder, expires)
+
+
+async def find_card(db: AsyncSession, typed: str, field: str = "card_number") -> VirtualCard:
+    try:
+        number = parse_reference(typed, field)
+    except InvalidInput:
+        raise InvalidInput(
+            "Enter the card number as it is printed: 9 letters and digits, like 7KQ2-9XMD-R.",
+            field=field,
+        ) from None
+    card = await db.scalar(select(VirtualCard).where(VirtualCard.card_number == number))
+    if card is None:
+        raise InvalidInput(UNKNOWN_CARD, field=field)
+    return card
+
+
+def read_card(
+    card: VirtualCard,
+    authority: Authority,
+    pin: str,
+    password: str | None,
+    now: dt.datetime,
+) -> Holder | None:
+    """Prove the card with its PIN (and, given a password, its signature certificate too);
+    the holder's attributes when the password was given. Raises WrongSecret, CertificateLocked
+    or CardRefused."""
+    _prove(card, Secret.PIN, pin, card.authentication_certificate_pem, authority, now)
+    if password is None:
+        return None
+    pem = card.signature_certificate_pem
+    return certificates.holder_of(_prove(card, Secret.PASSWORD, password, pem, authority, now))
+
+
+def _prove(
+    card: VirtualCard,
+    which: Secret,
+    given: str,
+    pem: str,
+    authority: Authority,
+    now: dt.datetime,
+) -> x509.Certificate:
+    """Open the key with its secret, check its certificate, and prove the key matches it."""
+    key = open_key(card, which, given, now)
+    certificate = _load(pem)
+    try:
+        certificates.check_issued_by(certificate, authority.certificate, now)
+        prove_possession(key, certificate)
+    except CertificateRefused:
+        raise CardRefused(NOT_VALID) from None
+    return certificate
+
+
+def _load(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
