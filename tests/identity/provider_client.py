@@ -19,13 +19,12 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import authlib.deprecate
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.settings import Settings
-from madoguchi.identity.provider import authorize, routes
+from madoguchi.identity.provider import authorize
 from madoguchi.identity.provider.clients import ASSERTION_TYPE, do_register_client
 from tests.support.databases import in_database
 from tests.support.html import Page
@@ -45,15 +44,6 @@ ATTRIBUTES = {
     "birthdate": dt.date(1951, 4, 1),
     "gender": "female",
 }
-
-
-def with_provider(app: FastAPI) -> FastAPI:
-    """The provider's routes, until web.app includes them itself."""
-    paths = {getattr(route, "path", "") for route in app.routes}
-    if routes.TOKEN_PATH not in paths:
-        app.include_router(routes.router)
-        app.include_router(authorize.router)
-    return app
 
 
 def card_verified_person(database_url: str, **fields: Any) -> uuid.UUID:

@@ -9,37 +9,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from madoguchi.core.settings import Settings, get_settings
+from madoguchi.core.settings import get_settings
 from madoguchi.identity.provider.claims import pairwise_subject
 from madoguchi.identity.provider_cli import app as oidc_app
-from madoguchi.web.app import create_app
 from tests.conftest import TEST_SECRET
 from tests.identity.provider_client import (
     RelyingParty,
     card_verified_person,
     new_key,
-    provider_settings,
     public_jwks,
     tokens_for,
-    with_provider,
+)
+
+# Fixtures shared by the provider tests; pytest finds them by name in this module.
+from tests.identity.provider_fixtures import (  # noqa: F401
+    settings,
 )
 from tests.support.people import signed_in
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return provider_settings(settings)
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return with_provider(create_app(settings))
 
 
 @pytest.fixture

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the imported fixtures are named again as test parameters)
 """madoguchi as an OpenID provider: the whole flow with a relying party built on authlib."""
 
 from __future__ import annotations
@@ -7,15 +8,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from madoguchi.core.settings import Settings
 from madoguchi.identity.models import Assurance, AuditEntry, SignInMethod
 from madoguchi.identity.provider.claims import ACR_HIGH, ACR_LOW
-from madoguchi.web.app import create_app
 from tests.identity.provider_client import (
     ISSUER,
     RelyingParty,
@@ -24,37 +22,20 @@ from tests.identity.provider_client import (
     code_for,
     consent,
     in_database,
-    provider_settings,
     tokens_for,
     userinfo,
-    with_provider,
+)
+
+# Fixtures shared by the provider tests; pytest finds them by name in this module.
+from tests.identity.provider_fixtures import (  # noqa: F401
+    person,
+    rp,
+    settings,
 )
 from tests.support.html import Page, accessibility_problems, get_page
 from tests.support.people import make_person, signed_in
 
 LANGUAGES = ["ja", "en"]
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return provider_settings(settings)
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return with_provider(create_app(settings))
-
-
-@pytest.fixture
-def rp(database_url: str) -> RelyingParty:
-    return RelyingParty.register(database_url)
-
-
-@pytest.fixture
-def person(client: TestClient, database_url: str) -> uuid.UUID:
-    person_id = card_verified_person(database_url)
-    signed_in(client, database_url, person_id)
-    return person_id
 
 
 def audit_entries(database_url: str, prefix: str = "oidc.") -> list[AuditEntry]:

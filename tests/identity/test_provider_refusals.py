@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the imported fixtures are named again as test parameters)
 """What madoguchi's OpenID provider refuses: at /oidc/authorize, at the consent screen, at the
 token endpoint (client authentication and the code) and at userinfo."""
 
@@ -7,49 +8,27 @@ import time
 import uuid
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from madoguchi.core.settings import Settings
-from madoguchi.web.app import create_app
 from tests.identity.provider_client import (
     ISSUER,
     RelyingParty,
     answer_of,
-    card_verified_person,
     code_for,
     exchange,
     new_key,
-    provider_settings,
     s256,
     userinfo,
-    with_provider,
+)
+
+# Fixtures shared by the provider tests; pytest finds them by name in this module.
+from tests.identity.provider_fixtures import (  # noqa: F401
+    person,
+    rp,
+    settings,
 )
 from tests.support.html import Page
-from tests.support.people import signed_in
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return provider_settings(settings)
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return with_provider(create_app(settings))
-
-
-@pytest.fixture
-def rp(database_url: str) -> RelyingParty:
-    return RelyingParty.register(database_url)
-
-
-@pytest.fixture
-def person(client: TestClient, database_url: str) -> uuid.UUID:
-    person_id = card_verified_person(database_url)
-    signed_in(client, database_url, person_id)
-    return person_id
 
 
 def refusal(response_status: int, body: dict[str, str]) -> tuple[int, str]:
