@@ -11,6 +11,7 @@ from madoguchi.core.db import Base, create_engine, is_sqlite
 from madoguchi.identity import models as _identity_models  # noqa: F401  (registers tables)
 from madoguchi.migrations import MIGRATION_LOCK, row_security
 from madoguchi.procedures import models as _procedure_models  # noqa: F401  (registers tables)
+from madoguchi.signatures import models as _signature_models  # noqa: F401  (registers tables)
 from madoguchi.submissions import models as _submission_models  # noqa: F401  (registers tables)
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
 

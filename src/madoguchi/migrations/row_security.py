@@ -48,6 +48,7 @@ SHARED_READS = {
     "procedure_versions": "status = 'published'",
     "drafts": VISITORS_OWN,
     "submissions": VISITORS_OWN,
+    "sealed_documents": "true",  # found by the reference printed on the document
 }
 APPEND_ONLY = ("audit_entries", "audit_checkpoints")  # the app may read and add, never change
 READ_ONLY = ("alembic_version",)

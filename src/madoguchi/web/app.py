@@ -34,6 +34,7 @@ from madoguchi.notifications import mail
 from madoguchi.procedures import api as procedures_api
 from madoguchi.procedures import pages as procedures_pages
 from madoguchi.procedures import staff_pages as procedures_staff_pages
+from madoguchi.signatures import endpoints as signature_endpoints
 from madoguchi.submissions import api as submissions_api
 from madoguchi.submissions import export_pages, journey, my_pages, receipt_pages, resume
 from madoguchi.submissions import staff_pages as submissions_staff_pages
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         official_pages.router,
         export_pages.router,
         procedures_staff_pages.router,
+        signature_endpoints.router,
         api_docs.router,
     ):
         app.include_router(router)
