@@ -19,6 +19,7 @@ from madoguchi.identity import cli as identity_cli
 from madoguchi.notifications import mail
 from madoguchi.procedures import cli as procedures_cli
 from madoguchi.procedures import examples
+from madoguchi.signatures import cli as signatures_cli
 from madoguchi.submissions import my_number_cli
 from madoguchi.tenants import cli as tenants_cli
 from madoguchi.tenants import service as tenants
@@ -112,3 +113,8 @@ def seed() -> None:
 
 def main() -> None:
     sys.exit(app())
+
+
+# last, so that they come after serve, seed and db in the help
+app.command("seal")(signatures_cli.seal_command)
+app.command("verify")(signatures_cli.verify_command)

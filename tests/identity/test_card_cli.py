@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
@@ -14,6 +16,8 @@ from madoguchi.cli import app
 from madoguchi.core.settings import get_settings
 from madoguchi.identity.card_simulator.cards import find_card
 from madoguchi.identity.models.cards import VirtualCard
+from madoguchi.signatures import service as signatures
+from madoguchi.signatures.service import CaName
 from tests.support.cards import in_database
 
 runner = CliRunner()
@@ -86,5 +90,58 @@ def test_issue_refuses_what_a_card_cannot_hold(
     configured: str, arguments: list[str], field: str
 ) -> None:
     result = runner.invoke(app, ["cards", "issue", *arguments])
+    assert result.exit_code == 2
+    assert f"error: {field}:" in result.output
+
+
+def test_the_issued_certificates_chain_to_the_platform_root(configured: str) -> None:
+    result = runner.invoke(app, ["cards", "issue"])
+    card = stored(configured, printed(result.output, "card number"))
+    chain = in_database(
+        configured, lambda session: signatures.chain_of(session, get_settings(), CaName.RESIDENTS)
+    )
+    residents, root = chain
+    for pem in (card.authentication_certificate_pem, card.signature_certificate_pem):
+        certificate = x509.load_pem_x509_certificate(pem.encode())
+        certificate.verify_directly_issued_by(residents)
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+        assert usage.digital_signature and usage.content_commitment
+    residents.verify_directly_issued_by(root)
+    auth = x509.load_pem_x509_certificate(card.authentication_certificate_pem.encode())
+    purposes = auth.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert ExtendedKeyUsageOID.CLIENT_AUTH in purposes
+
+
+def test_revoke_revokes_both_certificates_and_the_next_crl_says_so(configured: str) -> None:
+    issued = runner.invoke(app, ["cards", "issue"])
+    number = printed(issued.output, "card number")
+    result = runner.invoke(app, ["cards", "revoke", number])
+    assert result.exit_code == 0, result.output
+    card = stored(configured, number)
+    serials = {
+        x509.load_pem_x509_certificate(pem.encode()).serial_number
+        for pem in (card.authentication_certificate_pem, card.signature_certificate_pem)
+    }
+    assert result.output.count("(affiliation_changed)") == 2
+    crl = x509.load_der_x509_crl(
+        in_database(
+            configured,
+            lambda session: signatures.crl_der(session, get_settings(), CaName.RESIDENTS),
+        )
+    )
+    revoked = {entry.serial_number for entry in crl}
+    assert serials <= revoked
+    again = runner.invoke(app, ["cards", "revoke", number, "--reason", "key-compromise"])
+    assert again.exit_code == 0, again.output  # revoking again changes nothing
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [(["NOT-A-CARD"], "CARD_NUMBER"), (["7KQ2-9XMD-R", "--reason", "bored"], "--reason")],
+)
+def test_revoke_refuses_an_unknown_card_or_reason(
+    configured: str, arguments: list[str], field: str
+) -> None:
+    result = runner.invoke(app, ["cards", "revoke", *arguments])
     assert result.exit_code == 2
     assert f"error: {field}:" in result.output

@@ -39,7 +39,7 @@ def main_text(html: str) -> str:
 def test_a_wrong_pin_says_how_many_tries_are_left_and_the_fifth_locks(
     client: TestClient, database_url: str, settings: Settings
 ) -> None:
-    card = issue(database_url, settings.resolved_secret_key())
+    card = issue(database_url, settings)
     client.cookies.set("lang", "en")
     for left in range(MAX_TRIES - 1, 0, -1):
         answer = read_card(client, start(client), card.card_number, pin=WRONG_PIN)
@@ -63,7 +63,7 @@ def test_a_wrong_pin_says_how_many_tries_are_left_and_the_fifth_locks(
 def test_a_locked_card_goes_back_to_the_service_as_a_clear_page(
     client: TestClient, database_url: str, settings: Settings
 ) -> None:
-    card = issue(database_url, settings.resolved_secret_key())
+    card = issue(database_url, settings)
     client.cookies.set("lang", "en")
     for _ in range(MAX_TRIES):
         read_card(client, start(client), card.card_number, pin=WRONG_PIN)
@@ -77,7 +77,7 @@ def test_a_locked_card_goes_back_to_the_service_as_a_clear_page(
 def test_the_right_pin_resets_the_count(
     client: TestClient, database_url: str, settings: Settings
 ) -> None:
-    card = issue(database_url, settings.resolved_secret_key())
+    card = issue(database_url, settings)
     read_card(client, start(client), card.card_number, pin=WRONG_PIN)
     assert read_card(client, start(client), card.card_number).status_code == 303
 
@@ -90,7 +90,7 @@ def test_the_right_pin_resets_the_count(
 def test_a_wrong_signature_password_counts_against_the_password(
     client: TestClient, database_url: str, settings: Settings
 ) -> None:
-    card = issue(database_url, settings.resolved_secret_key())
+    card = issue(database_url, settings)
     client.cookies.set("lang", "en")
     answer = read_card(client, start(client), card.card_number, password="WRONG123")
     assert answer.status_code == 422
@@ -140,7 +140,7 @@ def test_a_request_without_pkce_goes_back_with_an_error(client: TestClient) -> N
 
 
 def code_for(client: TestClient, database_url: str, settings: Settings) -> tuple[OwnRequest, str]:
-    card = issue(database_url, settings.resolved_secret_key())
+    card = issue(database_url, settings)
     own = OwnRequest.make()
     answer = read_card(client, own.url(), card.card_number, password=None)
     assert answer.status_code == 303, answer.text

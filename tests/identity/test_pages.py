@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core.attempts import Limit
 from madoguchi.core.db import create_engine, create_session_factory, unit_of_work
 from madoguchi.core.settings import Settings
 from madoguchi.identity import email_links
-from madoguchi.identity.attempts import Limit
 from madoguchi.identity.models import AuditEntry, Person, SignInLink
 from madoguchi.notifications import mail
 from madoguchi.web.app import create_app

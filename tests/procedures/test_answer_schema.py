@@ -17,7 +17,7 @@ from madoguchi.procedures.answer_schema import (
     answer_schema,
 )
 from madoguchi.procedures.answers import AnswerContext
-from madoguchi.procedures.definition import Definition
+from madoguchi.procedures.definition import Definition, Signature
 from madoguchi.procedures.examples import EXAMPLES
 from madoguchi.procedures.loader import load_definition
 from madoguchi.procedures.validation import check_answers
@@ -28,6 +28,8 @@ from tests.submissions.examples import (
     procedure_id,
     subsidy,
 )
+from tests.submissions.test_api_signature import card_signature, payload
+from tests.support.cards import HANAKO, issue
 from tests.support.samples import PDF
 
 jsonschema_rs = pytest.importorskip("jsonschema_rs")
@@ -259,7 +261,10 @@ def test_the_example_procedures_accept_the_same_answers_as_the_server(tmp_path: 
     ]:
         definition = example(slug)
         check_answers(definition, answers, DAY, context)  # the server accepts them…
-        errors = [e.message for e in validator(definition).iter_errors({"answers": answers})]
+        body: dict[str, Any] = {"answers": answers}
+        if definition.signature is Signature.REQUIRED:
+            body["signature"] = "MAA="  # its checking is the server's, not the schema's
+        errors = [e.message for e in validator(definition).iter_errors(body)]
         assert errors == [], slug  # …and so does the schema
 
 
@@ -300,16 +305,23 @@ def test_a_version_never_published_has_no_schema(client: TestClient) -> None:
         assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_what_the_api_accepts_is_valid_against_the_served_schema(client: TestClient) -> None:
+def test_what_the_api_accepts_is_valid_against_the_served_schema(
+    client: TestClient, database_url: str, settings: Settings
+) -> None:
     procedure = procedure_id(client, "meti", "small-business-subsidy")
     uploaded = client.post(
         f"/api/v1/procedures/{procedure}/files",
         params={"question": "quotes"},
         files={"file": ("quote.pdf", PDF, "application/pdf")},
     )
-    body = {"answers": subsidy(uploaded.json()["ref"])}
+    answers = subsidy(uploaded.json()["ref"])
+    to_sign = payload(client, procedure, answers).content
+    card = issue(database_url, settings, HANAKO).card_number
+    signature = card_signature(database_url, settings, card, to_sign)
+    body = {"answers": answers, "signature": signature}
     submitted = client.post(f"/api/v1/procedures/{procedure}/submissions", json=body)
     assert submitted.status_code == 201, submitted.text
     version = submitted.json()["version"]
     schema = client.get(f"/api/v1/procedures/{procedure}/versions/{version}/schema.json").json()
     assert jsonschema_rs.validator_for(schema).is_valid(body)
+    assert not jsonschema_rs.validator_for(schema).is_valid({"answers": answers})

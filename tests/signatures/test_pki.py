@@ -63,7 +63,7 @@ async def test_a_body_gets_its_e_seal_when_it_first_needs_one(
     names = seal.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     assert names[0].value == "千代田区"
     root, issuing = seal.chain[-1], seal.chain[:-1]
-    verdict = subprocess.run(  # an independent tool checks the chain
+    verdict = _run(  # an independent tool checks the chain
         [
             "openssl", "verify",
             "-CAfile", str(_pem([root], tmp_path / "root.pem")),
@@ -82,6 +82,8 @@ async def test_a_revoked_seal_is_in_the_next_crl_and_is_replaced(
 ) -> None:
     body = await _body(session)
     seal = await service.seal_of(session, settings, body)
+    before = await service.crl_der(session, settings, CaName.SEALS)  # kept by this process
+    assert await service.crl_der(session, settings, CaName.SEALS) == before
     serial = service.serial_text(seal.certificate.serial_number)
     await service.revoke_certificate(session, serial, Reason.KEY_COMPROMISE)
     crl = x509.load_der_x509_crl(await service.crl_der(session, settings, CaName.SEALS))
@@ -105,7 +107,7 @@ async def test_a_revoked_seal_is_in_the_next_crl_and_is_replaced(
         crl.public_bytes(serialization.Encoding.PEM)
         + root_crl.public_bytes(serialization.Encoding.PEM)
     )
-    verdict = subprocess.run(
+    verdict = _run(
         [
             "openssl", "verify", "-crl_check_all", "-CRLfile", str(paths["crl"]),
             "-CAfile", str(paths["root"]), "-untrusted", str(paths["issuing"]),
@@ -188,3 +190,49 @@ def _pkcs1_sha256() -> tuple[object, object]:
     from cryptography.hazmat.primitives.asymmetric import padding
 
     return padding.PKCS1v15(), hashes.SHA256()
+
+
+def test_the_timestamp_authority_answers_over_http(client: TestClient, tmp_path: Path) -> None:
+    data = tmp_path / "data.txt"
+    data.write_text("madoguchi")
+    query = tmp_path / "request.tsq"
+    _run(
+        ["openssl", "ts", "-query", "-data", str(data), "-sha256", "-cert", "-out", str(query)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    reply = client.post(
+        "/pki/timestamp",
+        content=query.read_bytes(),
+        headers={"Content-Type": "application/timestamp-query"},
+    )
+    assert reply.headers["content-type"] == "application/timestamp-reply"
+    (tmp_path / "reply.tsr").write_bytes(reply.content)
+    root = x509.load_der_x509_certificate(client.get("/pki/root.crt").content)
+    chain = [client.get(f"/pki/{name}.crt").content for name in ("tsa", "timestamps")]
+    _pem([root], tmp_path / "root.pem")
+    _pem([x509.load_der_x509_certificate(der) for der in chain], tmp_path / "chain.pem")
+    verdict = _run(
+        [
+            "openssl", "ts", "-verify", "-in", str(tmp_path / "reply.tsr"),
+            "-queryfile", str(query), "-CAfile", str(tmp_path / "root.pem"),
+            "-untrusted", str(tmp_path / "chain.pem"),
+        ],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "Verification: OK" in verdict.stdout, verdict.stdout + verdict.stderr
+
+
+def test_a_malformed_timestamp_request_gets_a_tsa_rejection(client: TestClient) -> None:
+    from madoguchi.signatures.timestamps import TimeStampResp
+
+    for body in (b"", b"not a request", b"\x30" * (70 * 1024)):
+        reply = client.post("/pki/timestamp", content=body)
+        assert reply.status_code == 200
+        status = TimeStampResp.load(reply.content)["status"]
+        assert status["status"].native == "rejection"
+        assert "bad_data_format" in status["fail_info"].native
+
+
+def _run(args: list[str], **options: object) -> subprocess.CompletedProcess[str]:
+    """An independent tool, run to its end (the tests wait for it on purpose)."""
+    return subprocess.run(args, **options)  # type: ignore[call-overload,no-any-return]

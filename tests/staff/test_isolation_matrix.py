@@ -22,14 +22,17 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
+from madoguchi.apps.approval import service as approvals
 from madoguchi.core import tenancy
 from madoguchi.core.files import FileStore
+from madoguchi.core.reference_numbers import new_reference
 from madoguchi.core.settings import Settings
 from madoguchi.identity.models.officials import OfficialRole
 from madoguchi.procedures import service as procedures
 from madoguchi.submissions import webhooks
 from madoguchi.submissions.models import Webhook
 from madoguchi.tenants import service as tenants
+from tests.apps.approval.support import draft_pdf, member
 from tests.staff.support import token
 from tests.submissions.export_support import committed
 from tests.support.notices import NOTICE, publish_notice, submit_notice
@@ -55,11 +58,22 @@ PUBLIC = {
     ("POST", "/api/v1/procedures/{procedure_id}/submissions"),
     ("POST", "/api/v1/procedures/{procedure_id}/files"),
     ("GET", "/api/v1/submissions/{submission_id}"),
+    ("POST", "/api/v1/procedures/{procedure_id}/signing-payload"),
+    ("POST", "/api/v1/verify"),  # verification is for anyone
+    ("GET", "/api/v1/verify/{reference}"),
     ("GET", "/staff/invitations/{token}"),
     ("POST", "/staff/invitations/{token}"),
 }
 # Parameters that name an object: a route with one must never answer 2xx for 札幌市's officials.
-OBJECT_PARAMETERS = {"slug", "submission_id", "sha256", "version", "person_id", "procedure_id"}
+OBJECT_PARAMETERS = {
+    "slug",
+    "submission_id",
+    "sha256",
+    "version",
+    "person_id",
+    "procedure_id",
+    "document_id",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class Hakodate:
     webhook_id: uuid.UUID
     webhook_secret: str
     official: uuid.UUID
+    approval_id: uuid.UUID
 
     def parameters(self) -> dict[str, str]:
         return {
@@ -85,6 +100,8 @@ class Hakodate:
             "person_id": str(self.official),
             "token": f"{HAKODATE}.{'A' * 43}",
             "postal_code": "0400001",
+            "document_id": str(self.approval_id),
+            "reference": new_reference(),  # none: a sealed document's page is public anyway
         }
 
     def markers(self, public: bool) -> list[str]:
@@ -151,8 +168,21 @@ async def _hakodate(
         hook, secret = await webhooks.create_webhook(
             session, tenant.id, f"https://hooks.example.jp/{SECRET}", settings
         )
+        drafter = await member(session, HAKODATE, OfficialRole.CASEWORKER, "函館 二郎")
+        route = [OfficialRole.SUPERVISOR]
+        approval = await approvals.do_draft(
+            session, settings, drafter, f"起案 {SECRET}", draft_pdf(), f"{SECRET}.pdf", route
+        )
     return Hakodate(
-        procedure.tenant_id, procedure.id, slug, submission_id, sha256, hook.id, secret, official
+        procedure.tenant_id,
+        procedure.id,
+        slug,
+        submission_id,
+        sha256,
+        hook.id,
+        secret,
+        official,
+        approval.id,
     )
 
 

@@ -19,6 +19,7 @@ from madoguchi.submissions import service
 from madoguchi.submissions.models import Submission, SubmissionEvent
 from tests.submissions.examples import (
     MOVING,
+    OPINION,
     moving_id,
     procedure_id,
     random_id,
@@ -192,14 +193,14 @@ async def test_two_requests_with_one_key_at_once_make_one_submission(
 
 
 def test_a_file_is_uploaded_then_named_in_the_answers(client: TestClient) -> None:
-    procedure = procedure_id(client, "meti", "small-business-subsidy")
-    uploaded = upload_pdf(client, procedure, "quotes", name="../見積書.pdf")
+    procedure = procedure_id(client, "soumu", "metaverse-consultation")
+    uploaded = upload_pdf(client, procedure, "attachments", name="../意見書.pdf")
     assert uploaded.status_code == 201, uploaded.text
     described = uploaded.json()
-    assert described["name"] == "見積書.pdf" and described["media_type"] == "application/pdf"
-    assert described["ref"].endswith("/見積書.pdf") and described["size"] > 0
+    assert described["name"] == "意見書.pdf" and described["media_type"] == "application/pdf"
+    assert described["ref"].endswith("/意見書.pdf") and described["size"] > 0
 
-    response = submit(client, procedure, subsidy(described["ref"]))
+    response = submit(client, procedure, {**OPINION, "attachments": [described["ref"]]})
     assert response.status_code == 201, response.text
 
 

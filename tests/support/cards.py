@@ -15,10 +15,17 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from madoguchi.identity.card_simulator.authority import Authority, load_authority
-from madoguchi.identity.card_simulator.cards import IssuedCard, issue_card
+from madoguchi.core.settings import Settings
+from madoguchi.identity.card_simulator.cards import (
+    IssuedCard,
+    certificate_serials,
+    find_card,
+    issue_card,
+)
 from madoguchi.identity.card_simulator.certificates import Holder
 from madoguchi.identity.card_simulator.residents import synthetic_resident
+from madoguchi.signatures import service as signatures
+from madoguchi.signatures.service import Reason
 from tests.support.databases import in_database
 from tests.support.html import Page
 
@@ -35,21 +42,31 @@ HANAKO = Holder(
 
 def issue(
     database_url: str,
-    secret: str,
+    settings: Settings,
     holder: Holder | None = None,
     today: dt.date | None = None,
-    authority: Authority | None = None,
+    password: str = PASSWORD,
 ) -> IssuedCard:
-    """A card on the test's database, by the simulator's authority (or by ``authority``)."""
+    """A card on the test's database, its certificates from the residents' authority."""
 
     async def work(session: AsyncSession) -> IssuedCard:
-        issuer = authority or await load_authority(session, secret)
         return await issue_card(
-            session, issuer, holder or synthetic_resident(), pin=PIN, password=PASSWORD,
+            session, settings, holder or synthetic_resident(), pin=PIN, password=password,
             today=today,
         )  # fmt: skip
 
     return in_database(database_url, work)
+
+
+def revoke(database_url: str, card_number: str, when: dt.datetime | None = None) -> None:
+    """Revoke both certificates of a card, as ``madoguchi cards revoke`` does."""
+
+    async def work(session: AsyncSession) -> None:
+        card = await find_card(session, card_number)
+        for serial in certificate_serials(card):
+            await signatures.revoke_certificate(session, serial, Reason.AFFILIATION_CHANGED, when)
+
+    in_database(database_url, work)
 
 
 def start(client: TestClient, next_path: str = "/me") -> str:

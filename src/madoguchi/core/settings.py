@@ -69,8 +69,8 @@ class Settings(BaseSettings):
     # The My Number keys (JSON: the active key id and every key by id, for rotation). Empty:
     # development keeps a generated file in the data folder; production requires one.
     my_number_key_file: Path | None = None
-    # Where new signing keys are made: "software" (sealed under the secret key, in the
-    # database) or "pkcs11" (a token such as an HSM: the module's path, the token's label and
+    # Where new signing keys are made: "soft" (software keys sealed under the secret key, in
+    # the database) or "pkcs11" (a token such as an HSM: the module's path, the token's label and
     # the user PIN). Keys made earlier by either backend keep working.
     signing_keys: Literal["soft", "pkcs11"] = "soft"
     pkcs11_module: str = ""

@@ -3,6 +3,11 @@
 ``madoguchi cards issue`` issues a card to a synthetic resident (a realistic Japanese name and a
 real address, made up unless given) and prints its card number, PIN and signature password:
 they are printed once and kept nowhere in the clear.
+
+``madoguchi cards revoke CARD_NUMBER`` revokes both of a card's certificates at the residents'
+authority. JPKI revokes a signature certificate when its holder's name or address changes (its
+attributes would no longer be true); the simulator has no such change, so this is done by hand,
+with that reason unless another is given. A revocation is in the very next CRL.
 """
 
 from __future__ import annotations
@@ -16,10 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madoguchi.core.commands import run_in_unit_of_work
 from madoguchi.core.settings import get_settings
 from madoguchi.core.text import nfc
-from madoguchi.identity.card_simulator.authority import load_authority
-from madoguchi.identity.card_simulator.cards import IssuedCard, issue_card
+from madoguchi.identity.card_simulator.cards import (
+    IssuedCard,
+    certificate_serials,
+    find_card,
+    issue_card,
+)
 from madoguchi.identity.card_simulator.chip import parse_password, parse_pin
 from madoguchi.identity.card_simulator.residents import synthetic_resident
+from madoguchi.signatures import service as signatures
 
 app = typer.Typer(help="Virtual My Number cards of the card simulator.", no_args_is_help=True)
 SEXES = {"male": "1", "1": "1", "female": "2", "2": "2", "other": "9", "9": "9"}
@@ -47,12 +57,36 @@ def issue_command(
     async def work(session: AsyncSession) -> IssuedCard:
         chosen_pin = parse_pin(pin, "--pin") if pin else None
         chosen_password = parse_password(password, "--password") if password else None
-        authority = await load_authority(session, get_settings().resolved_secret_key())
         return await issue_card(
-            session, authority, holder, pin=chosen_pin, password=chosen_password
+            session, get_settings(), holder, pin=chosen_pin, password=chosen_password
         )
 
     _print(run_in_unit_of_work(work))
+
+
+@app.command("revoke")
+def revoke_command(
+    card_number: str = typer.Argument(..., help="as printed on the card, e.g. 7KQ2-9XMD-R"),
+    reason: str = typer.Option(
+        "affiliation_changed",
+        help="affiliation_changed (name or address changed), key_compromise (card lost), "
+        "superseded, cessation_of_operation or unspecified",
+    ),
+) -> None:
+    """Revoke both certificates of a virtual card (as JPKI does when the holder's name or
+    address changes)."""
+
+    async def work(session: AsyncSession) -> tuple[list[str], str]:
+        why = signatures.parse_reason(reason, "--reason")
+        card = await find_card(session, card_number, "CARD_NUMBER")
+        serials = certificate_serials(card)
+        for serial in serials:
+            await signatures.revoke_certificate(session, serial, why)
+        return serials, why.value
+
+    serials, why = run_in_unit_of_work(work)
+    for serial in serials:
+        typer.echo(f"revoked: {serial} ({why})")
 
 
 def _print(card: IssuedCard) -> None:

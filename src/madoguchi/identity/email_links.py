@@ -19,13 +19,13 @@ from typing import Protocol
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from madoguchi.core import attempts
+from madoguchi.core.attempts import Limit
 from madoguchi.core.clock import as_utc
 from madoguchi.core.errors import InvalidInput, MadoguchiError
 from madoguchi.core.i18n import N_
 from madoguchi.core.settings import Settings
 from madoguchi.core.text import fold_width, nfc
-from madoguchi.identity import attempts
-from madoguchi.identity.attempts import Limit
 from madoguchi.identity.models import SignInLink
 
 TOKEN_BYTES = 32

@@ -15,6 +15,7 @@ from typing import Any, Protocol, cast
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from madoguchi.core.attempts import client_address
 from madoguchi.core.dependencies import Session
 from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.i18n import N_
@@ -22,7 +23,6 @@ from madoguchi.core.sessions import check_csrf, signed_in_email
 from madoguchi.core.settings import Settings
 from madoguchi.core.templating import render
 from madoguchi.identity import sessions
-from madoguchi.identity.attempts import client_address
 from madoguchi.identity.email_links import (
     LinkUnusable,
     TooManyLinks,

@@ -41,11 +41,12 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from madoguchi.core import attempts
 from madoguchi.core.clock import as_utc, in_japan
 from madoguchi.core.errors import MadoguchiError, NotFound
 from madoguchi.core.i18n import N_, _
 from madoguchi.core.settings import Settings
-from madoguchi.identity import attempts, audit
+from madoguchi.identity import audit
 from madoguchi.identity.models import Person
 from madoguchi.identity.models.passkeys import Passkey
 from madoguchi.identity.sessions import visitor

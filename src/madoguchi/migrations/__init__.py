@@ -19,10 +19,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from madoguchi.apps.approval import models as _approval_models  # noqa: F401  (registers tables)
+from madoguchi.core import attempts as _attempts  # noqa: F401  (registers a table)
 from madoguchi.core.db import Base, create_engine
 from madoguchi.identity import models as _identity_models  # noqa: F401  (registers tables)
 from madoguchi.migrations.row_security import DEFAULT_APP_ROLE
 from madoguchi.procedures import models as _procedure_models  # noqa: F401  (registers tables)
+from madoguchi.signatures import models as _signature_models  # noqa: F401  (registers tables)
 from madoguchi.submissions import models as _submission_models  # noqa: F401  (registers tables)
 from madoguchi.tenants import models as _tenant_models  # noqa: F401  (registers tables)
 

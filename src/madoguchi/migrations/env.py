@@ -7,6 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection, text
 
+from madoguchi.apps.approval import models as _approval_models  # noqa: F401  (registers tables)
+from madoguchi.core import attempts as _attempts  # noqa: F401  (registers a table)
 from madoguchi.core.db import Base, create_engine, is_sqlite
 from madoguchi.identity import models as _identity_models  # noqa: F401  (registers tables)
 from madoguchi.migrations import MIGRATION_LOCK, row_security

@@ -30,6 +30,7 @@ from madoguchi.procedures.definition import (
     PersonName,
     Question,
     ShortText,
+    Signature,
 )
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -55,6 +56,14 @@ LOCAL_GOVERNMENT_CODE = digits_pattern("5,6")
 FILE_REF = "^[0-9a-f]{64}(/.+)?$"
 ACCOUNT_TYPES = ["ordinary", "current", "savings", "普通", "当座", "貯蓄", "1", "2", "4"]
 CONDITIONAL = "Asked only on some applicants' paths: the server decides from the other answers."
+SIGNATURE = {
+    "type": "string",
+    "contentEncoding": "base64",
+    "description": (
+        "The applicant's My Number card signature (CAdES-BES detached, DER, base64) of the "
+        "bytes POST …/signing-payload answers for these answers."
+    ),
+}
 
 
 def answer_schema(definition: Definition, schema_id: str) -> Schema:
@@ -66,14 +75,19 @@ def answer_schema(definition: Definition, schema_id: str) -> Schema:
     ]
     answers = _object(questions)
     answers["additionalProperties"] = False
+    properties: Schema = {"answers": answers}
+    required = ["answers"]
+    if definition.signature is Signature.REQUIRED:
+        properties["signature"] = SIGNATURE
+        required.append("signature")
     return {
         "$schema": DRAFT,
         "$id": schema_id,
         "title": definition.title.ja,
         "description": _body_description(definition),
         "type": "object",
-        "properties": {"answers": answers},
-        "required": ["answers"],
+        "properties": properties,
+        "required": required,
         "additionalProperties": False,
     }
 

@@ -53,6 +53,14 @@ class Assurance(StrEnum):
     HIGH = "high"
 
 
+class Signature(StrEnum):
+    """Whether the applicant signs at submit time with the My Number card's signature
+    certificate ([P4]): for procedures that needed a registered seal (実印) on paper."""
+
+    NONE = "none"
+    REQUIRED = "required"
+
+
 # --- Conditions over earlier answers -------------------------------------------------------
 
 OPERATORS = (
@@ -318,6 +326,7 @@ class Definition(Strict):
     legal_basis: LocalText | None = None
     who_may_apply: WhoMayApply = WhoMayApply.ANYONE
     assurance: Assurance = Assurance.NONE
+    signature: Signature = Signature.NONE
     opens: dt.date | None = None
     closes: dt.date | None = None
     service_standard_days: int = Field(default=10, ge=1, le=365)
@@ -333,6 +342,15 @@ class Definition(Strict):
     def _opens_before_it_closes(self) -> Definition:
         if self.opens and self.closes and self.closes < self.opens:
             raise ValueError("closes must not be before opens")
+        return self
+
+    @model_validator(mode="after")
+    def _a_signature_needs_the_card(self) -> Definition:
+        if self.signature is Signature.REQUIRED and self.assurance is not Assurance.HIGH:
+            raise ValueError(
+                "signature: required needs assurance: high (only a person signed in with the "
+                "My Number card can sign with it)"
+            )
         return self
 
 

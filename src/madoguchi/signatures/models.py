@@ -7,6 +7,8 @@
   from it on request, so a revocation is in the very next CRL.
 - ``e_seals``: which certificate and key seal for which public body (tenant-owned: only that
   body's transactions see its key handle).
+- ``official_signing_keys``: which certificate and key sign for an official of a body (their
+  own signature on an internal approval, not the body's seal); tenant-owned, like ``e_seals``.
 - ``sealed_documents``: each sealed PDF by its public reference, so that the QR code on a
   document opens its verification; the bytes themselves are in the file store.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, Uuid, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, Uuid, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from madoguchi.core.db import Base
@@ -36,6 +38,16 @@ class Authority(Base):
 
 class IssuedCertificate(Base):
     __tablename__ = "pki_certificates"
+    # The few revoked among millions of card certificates, for building CRLs.
+    __table_args__ = (
+        Index(
+            "ix_pki_certificates_revoked",
+            "issuer",
+            "revoked_at",
+            postgresql_where=text("revoked_at IS NOT NULL"),
+            sqlite_where=text("revoked_at IS NOT NULL"),
+        ),
+    )
 
     serial: Mapped[str] = mapped_column(String(40), primary_key=True)  # lower-case hex
     issuer: Mapped[str] = mapped_column(ForeignKey("pki_authorities.name"), index=True)
@@ -75,3 +87,18 @@ class SealedDocument(Base):
     file_sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     sealed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OfficialSigningKey(Base):
+    __tablename__ = "official_signing_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    official_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)  # the official's person id
+    serial: Mapped[str] = mapped_column(
+        String(40), ForeignKey("pki_certificates.serial"), unique=True
+    )
+    key_handle: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -6,22 +6,30 @@ the same key with the same body answers the first submission again (200, ``Idemp
 with another body, 409. Bodies are read with a size limit before anything is parsed, so a huge
 request costs little.
 
+A procedure that asks for the applicant's signature (``signature: required``) takes it in the
+body's ``signature``: a detached CAdES signature, made with the applicant's My Number card, of
+the payload ``submissions.signing`` builds from the answers as they are kept (a client gets
+those exact bytes from ``…/signing-payload``). The API has no signed-in person, so the card's
+certificate is the applicant's identity: the signature must be valid now, made within the last
+minutes and by a certificate that states its holder; the submission keeps it (with the
+certificate inside) and its audit record names the certificate.
+
 See docs/api.md for how a client uses these routes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import json
 import uuid
 from collections.abc import AsyncGenerator
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -35,9 +43,26 @@ from madoguchi.procedures.answers import AnswerContext
 from madoguchi.procedures.answers.uploads import MEGABYTE, accept_upload
 from madoguchi.procedures.api import ProcedureId, problem_responses
 from madoguchi.procedures.definition import Definition, FileUpload, Group, Question
-from madoguchi.procedures.validation import all_questions, check_answers
+from madoguchi.procedures.validation import Accepted, all_questions, check_answers
 from madoguchi.submissions import service
+from madoguchi.submissions.api_schemas import (
+    HEADER,
+    PAYLOAD_ANSWER,
+    PAYLOAD_BODY,
+    PAYLOAD_PROBLEMS,
+    SUBMISSION_BODY,
+    SUBMISSION_PROBLEMS,
+    UPLOAD_BODY,
+    UPLOAD_PROBLEMS,
+    AnswersIn,
+    SubmissionIn,
+    SubmissionOut,
+    SubmissionReceipt,
+    UploadedFile,
+)
+from madoguchi.submissions.api_signature import Signing, checked_signature, payload_to_sign
 from madoguchi.submissions.models import Channel, Submission
+from madoguchi.submissions.signing import keep_signature
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
@@ -45,6 +70,7 @@ MAX_BODY_BYTES = 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the one file
 IDEMPOTENCY_KEY = r"^[!-~](?:[ -~]{0,253}[!-~])?$"  # 1–255 printable ASCII, no outer spaces
 JSON_TYPES = ("application/json",)
+_Body = TypeVar("_Body", bound=BaseModel)
 
 
 class PayloadTooLarge(MadoguchiError):
@@ -57,71 +83,6 @@ class UnsupportedMediaType(MadoguchiError):
     code = "unsupported-media-type"
     status = 415
     title = N_("The request body is not of a type this address takes")
-
-
-class SubmissionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    answers: dict[str, Any] = Field(
-        description="answers by question id, as a person would type them; the exact shape for "
-        "each version is at /api/v1/procedures/{procedure_id}/versions/{version}/schema.json"
-    )
-
-
-class SubmissionOut(BaseModel):
-    id: uuid.UUID
-    reference: str = Field(description="the reference number people read out, such as 7KQ2-9XMD-R")
-    status: str
-    procedure_id: uuid.UUID
-    version: int = Field(description="the version of the procedure that was answered")
-    submitted_at: dt.datetime
-
-
-class SubmissionReceipt(SubmissionOut):
-    status_url: str = Field(description="where to follow this submission")
-
-
-class UploadedFile(BaseModel):
-    ref: str = Field(description="put this in the question's answer list")
-    name: str
-    size: int
-    media_type: str = Field(description="as the content shows it, not as the name says")
-
-
-SUBMISSION_PROBLEMS = problem_responses(
-    **{
-        "404": "No such procedure, or it is not published",
-        "409": "This Idempotency-Key was used with a different body",
-        "413": "The body is larger than 1 MB",
-        "415": "The body is not JSON",
-        "422": "The answers, or the request, are not valid: each problem names its field",
-    }
-)
-UPLOAD_PROBLEMS = problem_responses(
-    **{
-        "404": "No such procedure, or it is not published",
-        "413": "The body is larger than the question allows",
-        "415": "The body is not multipart/form-data",
-        "422": "No file question with this id, or the file is refused: the problem says why",
-    }
-)
-HEADER = {"schema": {"type": "string"}}
-SUBMISSION_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": SubmissionIn.model_json_schema()}},
-}
-UPLOAD_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-                "required": ["file"],
-            }
-        }
-    },
-}
 
 
 @router.post(
@@ -156,9 +117,10 @@ async def submit_answers(
         ),
     ] = None,
 ) -> JSONResponse:
-    """Submit answers to the version of a procedure that applicants answer now."""
+    """Submit answers to the version of a procedure that applicants answer now; with the
+    applicant's card signature when the procedure asks for one."""
     body = await _json_body(request)
-    answers = _submission_in(body).answers
+    sent = _parsed(SubmissionIn, body)
     procedure = await procedures.get_procedure_by_id(session, procedure_id)
     intake = service.Intake(
         Channel.API,
@@ -172,12 +134,36 @@ async def submit_answers(
     if earlier is not None:
         return _receipt(earlier)
     now = await procedures.current(session, procedure)
-    today = today_in_japan()
-    procedures.check_open(now.definition, today)
-    context = AnswerContext.of(request.app.state.settings)
-    accepted = check_answers(now.definition, answers, today, context)
+    accepted = _accepted(request, now.definition, sent.answers)
+    wanted = Signing(procedure, now.version.version, now.definition, accepted)
+    signed = await checked_signature(session, request.app.state.settings, wanted, sent.signature)
+    if signed is not None:
+        intake = replace(intake, actor=f"card-signature:{signed.serial}")
     submitted = await service.submit(session, procedure, now.version, accepted, intake)
+    if signed is not None and not submitted.replayed:
+        keep_signature(submitted.submission, signed)
+        await session.flush()
     return _receipt(submitted)
+
+
+@router.post(
+    "/procedures/{procedure_id}/signing-payload",
+    response_class=Response,
+    responses={200: PAYLOAD_ANSWER, **PAYLOAD_PROBLEMS},
+    openapi_extra={"requestBody": PAYLOAD_BODY},
+)
+async def signing_payload(
+    request: Request, session: Session, procedure_id: ProcedureId
+) -> Response:
+    """The exact bytes the applicant signs for these answers, for a procedure that asks for a
+    signature: the answers checked and kept as a submission would keep them."""
+    answers = _parsed(AnswersIn, await _json_body(request)).answers
+    procedure = await procedures.get_procedure_by_id(session, procedure_id)
+    now = await procedures.current(session, procedure)
+    accepted = _accepted(request, now.definition, answers)
+    wanted = Signing(procedure, now.version.version, now.definition, accepted)
+    payload = await payload_to_sign(session, wanted)
+    return Response(payload, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 @router.post(
@@ -267,9 +253,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _submission_in(body: Any) -> SubmissionIn:
+def _parsed(model: type[_Body], body: Any) -> _Body:
     try:
-        return SubmissionIn.model_validate(body)
+        return model.model_validate(body)
     except ValidationError as invalid:
         raise InvalidInputs(
             [
@@ -311,6 +297,14 @@ async def _one_file(request: Request, limit: int) -> tuple[str, bytes]:
 # --- Checking answers -------------------------------------------------------------------------
 
 
+def _accepted(request: Request, definition: Definition, answers: dict[str, Any]) -> Accepted:
+    """The answers as a submission keeps them, if the procedure is open and they are valid."""
+    today = today_in_japan()
+    procedures.check_open(definition, today)
+    context = AnswerContext.of(request.app.state.settings)
+    return check_answers(definition, answers, today, context)
+
+
 def _file_question(definition: Definition, question_id: str) -> FileUpload:
     for question in _every_question(all_questions(definition)):
         if question.id == question_id and isinstance(question, FileUpload):
@@ -341,6 +335,7 @@ def _out(submission: Submission) -> SubmissionOut:
         procedure_id=submission.procedure_id,
         version=submission.version,
         submitted_at=submitted_at,
+        signed_at=as_utc(submission.signed_at) if submission.signed_at else None,
     )
 
 

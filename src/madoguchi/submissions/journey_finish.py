@@ -32,8 +32,14 @@ from madoguchi.submissions.access import check_submission_access
 from madoguchi.submissions.display import AnswerRow, answer_rows
 from madoguchi.submissions.drafts import version_of
 from madoguchi.submissions.journey_forms import parts_of
-from madoguchi.submissions.journey_state import Journey, parse_id, receipt_url
+from madoguchi.submissions.journey_state import Journey, parse_id, receipt_url, settings_of
 from madoguchi.submissions.models import Channel
+from madoguchi.submissions.signing import (
+    Signed,
+    keep_signature,
+    signature_required,
+    signature_shown,
+)
 from madoguchi.tenants import service as tenants
 
 DECLARATION = "declaration_confirmed"
@@ -77,7 +83,19 @@ def _last_page_url(journey: Journey) -> str:
 
 
 async def submit_draft(journey: Journey, form: FormData) -> Response:
-    """Submit the draft once; a second press finds the first submission and shows its receipt."""
+    """Submit the draft once; a second press finds the first submission and shows its receipt.
+    A procedure that asks for a signature goes to the signing page instead."""
+    checked = await checked_answers(journey, form)
+    if isinstance(checked, Response):
+        return checked
+    if signature_required(journey.definition):
+        return show_signing(journey)
+    return await complete(journey, checked)
+
+
+async def checked_answers(journey: Journey, form: FormData) -> Accepted | Response:
+    """The answers ready to submit, or where to go instead (the receipt, a closed procedure,
+    a page not yet done, the declaration not confirmed)."""
     draft = journey.draft
     if draft.submission_id is not None:
         return RedirectResponse(journey.receipt_url(draft.submission_id), status_code=303)
@@ -94,7 +112,11 @@ async def submit_draft(journey: Journey, form: FormData) -> Response:
     missing = missing_required(journey.definition, kept, journey.today)
     if missing:
         return RedirectResponse(_page_of(journey, missing[0]), status_code=303)
-    accepted = Accepted(kept, computed_values(journey.definition, kept, journey.today))
+    return Accepted(kept, computed_values(journey.definition, kept, journey.today))
+
+
+async def complete(journey: Journey, accepted: Accepted, signed: Signed | None = None) -> Response:
+    """Submit, keep the signature with the submission, and show the receipt."""
     submitted = await service.submit(
         journey.session,
         journey.procedure,
@@ -102,8 +124,22 @@ async def submit_draft(journey: Journey, form: FormData) -> Response:
         accepted,
         _intake(journey, await current_acting_for(journey.request, journey.session)),
     )
+    if signed is not None and not submitted.replayed:
+        keep_signature(submitted.submission, signed)
+        await journey.session.flush()
     _close(journey, submitted.submission)
     return RedirectResponse(journey.receipt_url(submitted.submission.id), status_code=303)
+
+
+def show_signing(journey: Journey, status: int = 200) -> Response:
+    """What signing with the card means, before the card reader asks for the password."""
+    html = render(
+        "submissions/sign.html",
+        request=journey.request,
+        journey=journey,
+        declared=journey.definition.declaration is not None,
+    )
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def _intake(journey: Journey, acting_for: uuid.UUID | None) -> service.Intake:
@@ -197,6 +233,8 @@ async def show_receipt(
         rows=answer_rows(definition, submission.answers, submission.computed),
         pdf_url=receipt_url(tenant.code, submission.id) + "/receipt.pdf",
         shown_once=shown_once,
+        signature=await signature_shown(session, settings_of(request), submission, tenant.code),
+        signed_at=submitted_at_text(submission.signed_at) if submission.signed_at else None,
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store"} if shown_once else None)
 

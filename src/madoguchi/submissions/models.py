@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -108,6 +109,12 @@ class Submission(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the API body
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # The resident's signature with the My Number card, when the procedure asks for one: a
+    # detached CAdES signature over the RFC 8785 payload of the answers (signatures.detached).
+    signature_format: Mapped[str | None] = mapped_column(String(32))
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signature_serial: Mapped[str | None] = mapped_column(String(40))  # the certificate's, hex
+    signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SubmissionEvent(Base):

@@ -12,7 +12,8 @@ The font is IPAex Gothic (or another IPA TrueType font) embedded as a subset, so
 reads the same everywhere; when none is installed the built-in CID font HeiseiKakuGo-W5 is used,
 which PDF readers must supply themselves, and a warning is logged once. The output is built
 with reportlab's ``invariant`` mode (no creation time or random document id): the same
-submission gives the same bytes. [P4] seals this PDF with pyHanko.
+submission gives the same bytes. The last page leaves room at its foot for the seal
+(``signatures.service.STAMP_SPACE_PT``), which receipt_pages adds on the first download.
 """
 
 from __future__ import annotations
@@ -36,11 +37,18 @@ from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfbase.ttfonts import TTFError, TTFont  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
-from reportlab.platypus import Flowable, HRFlowable, Paragraph, SimpleDocTemplate  # type: ignore[import-untyped]
+from reportlab.platypus import (  # type: ignore[import-untyped]
+    CondPageBreak,
+    Flowable,
+    HRFlowable,
+    Paragraph,
+    SimpleDocTemplate,
+)
 
 from madoguchi.core.clock import format_moment
 from madoguchi.core.i18n import Language, set_language, translations
 from madoguchi.procedures.definition import Definition, LocalText
+from madoguchi.signatures.service import STAMP_SPACE_PT
 from madoguchi.submissions.display import AnswerRow, answer_rows
 from madoguchi.submissions.models import Submission
 
@@ -58,6 +66,7 @@ FONT_PATHS = (
     "/Library/Fonts/ipaexg.ttf",
 )
 MARGIN = 20 * mm
+BOTTOM_MARGIN = MARGIN + 5 * mm
 INK = HexColor("#1a1a1a")
 MUTED = HexColor("#4d4d4d")
 
@@ -83,7 +92,7 @@ def receipt_pdf(submission: Submission, about: ReceiptFor) -> bytes:
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=MARGIN,
-        bottomMargin=MARGIN + 5 * mm,
+        bottomMargin=BOTTOM_MARGIN,
         title=f"{_said('Receipt', 'ja')} {submission.reference}",
         author=about.body_name,
         subject=about.definition.title.ja,
@@ -95,6 +104,12 @@ def receipt_pdf(submission: Submission, about: ReceiptFor) -> bytes:
     footer = _Footer(font, submission.reference, english)
     document.build(story, canvasmaker=footer.canvas)
     return buffer.getvalue()
+
+
+def receipt_title(submission: Submission, definition: Definition) -> str:
+    """What the sealed receipt is called where anyone may read it (the verification page):
+    the procedure and the reference, nothing of the answers."""
+    return f"{_said('Receipt', 'ja')} {definition.title.ja} {submission.reference}"
 
 
 @cache
@@ -215,6 +230,7 @@ def _story(
     if definition.contact is not None:
         contact = _local(definition.contact, english, "\n")
         story += _labelled(_both("Contact", english), contact, styles)
+    story.append(CondPageBreak(STAMP_SPACE_PT - BOTTOM_MARGIN))  # room for the seal
     return story
 
 

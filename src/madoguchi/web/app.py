@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from madoguchi import __version__, migrations
+from madoguchi.apps.approval import pages as approval_pages
 from madoguchi.core import tenancy
 from madoguchi.core.db import create_engine, create_session_factory
 from madoguchi.core.dependencies import no_nul_characters
@@ -27,6 +28,7 @@ from madoguchi.identity import (
 from madoguchi.identity import pages as identity_pages
 from madoguchi.identity.card_simulator import endpoints as card_simulator_endpoints
 from madoguchi.identity.card_simulator import pages as card_simulator_pages
+from madoguchi.identity.card_simulator import sign_pages as card_simulator_sign_pages
 from madoguchi.identity.provider import authorize as provider_authorize
 from madoguchi.identity.provider import routes as provider_routes
 from madoguchi.identity.sessions import ServerSessions
@@ -34,9 +36,12 @@ from madoguchi.notifications import mail
 from madoguchi.procedures import api as procedures_api
 from madoguchi.procedures import pages as procedures_pages
 from madoguchi.procedures import staff_pages as procedures_staff_pages
+from madoguchi.signatures import api as signatures_api
 from madoguchi.signatures import endpoints as signature_endpoints
+from madoguchi.signatures import pages as signatures_pages
 from madoguchi.submissions import api as submissions_api
 from madoguchi.submissions import export_pages, journey, my_pages, receipt_pages, resume
+from madoguchi.submissions import signing_pages as submission_signing_pages
 from madoguchi.submissions import staff_pages as submissions_staff_pages
 from madoguchi.tenants import api as tenants_api
 from madoguchi.tenants import pages as tenants_pages
@@ -81,11 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         procedures_pages.router,
         procedures_api.router,
         journey.router,
+        submission_signing_pages.router,
         receipt_pages.router,
         passkey_pages.router,  # before identity_pages: /sign-in/passkey is not a link token
         card_sign_in.router,  # before identity_pages: /sign-in/{token} would match /sign-in/card/…
         card_simulator_endpoints.router,
         card_simulator_pages.router,
+        card_simulator_sign_pages.router,
         identity_pages.router,
         account_pages.router,
         organisation_pages.router,
@@ -99,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         export_pages.router,
         procedures_staff_pages.router,
         signature_endpoints.router,
+        approval_pages.router,
+        signatures_pages.router,
+        signatures_api.router,
         api_docs.router,
     ):
         app.include_router(router)

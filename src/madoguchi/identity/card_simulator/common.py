@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from collections.abc import Awaitable
+from typing import TypeVar, cast
 
 from fastapi import Request
 
-from madoguchi.core.errors import NotFound
+from madoguchi.core.errors import InvalidInput, NotFound
+from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.i18n import N_
 from madoguchi.core.settings import Settings
 from madoguchi.identity.card_oidc import simulator_enabled
+
+T = TypeVar("T")
 
 
 def settings_of(request: Request) -> Settings:
@@ -34,3 +38,12 @@ def base_url(request: Request) -> str:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+async def noted_failure(errors: FormErrors, lookup: Awaitable[T]) -> T | None:
+    """What ``lookup`` gives, or None with its InvalidInput noted on the form."""
+    try:
+        return await lookup
+    except InvalidInput as error:
+        errors.items.append(FormError.of(error))
+        return None

@@ -25,8 +25,7 @@ async def discovery(request: Request) -> JSONResponse:
 
 @router.get("/jwks")
 async def jwks(request: Request, session: Session) -> JSONResponse:
-    secret = settings_of(request).resolved_secret_key()
-    return JSONResponse(provider.jwks(await load_authority(session, secret)))
+    return JSONResponse(provider.jwks(await load_authority(session, settings_of(request))))
 
 
 @router.post("/token")
@@ -39,7 +38,7 @@ async def token(request: Request, session: Session) -> JSONResponse:
         client_id = provider.authenticate_client(
             request.headers.get("authorization"), form, settings
         )
-        authority = await load_authority(session, settings.resolved_secret_key())
+        authority = await load_authority(session, settings)
         body = await provider.exchange_code(session, form, client_id, authority, settings, now())
     except TokenError as error:
         headers = dict(NOT_STORED)

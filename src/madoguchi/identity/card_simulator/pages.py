@@ -7,20 +7,17 @@ try is counted in the same transaction (the page is an answer, not an error, so 
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.dependencies import Session
-from madoguchi.core.errors import InvalidInput, MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 from madoguchi.core.forms import FormError, FormErrors
 from madoguchi.core.i18n import N_
 from madoguchi.core.sessions import check_csrf
 from madoguchi.core.templating import render
 from madoguchi.identity.card_simulator import limits
-from madoguchi.identity.card_simulator.authority import load_authority
 from madoguchi.identity.card_simulator.cards import find_card, issue_card, read_card
 from madoguchi.identity.card_simulator.chip import (
     CertificateLocked,
@@ -30,6 +27,7 @@ from madoguchi.identity.card_simulator.chip import (
 from madoguchi.identity.card_simulator.common import (
     base_url,
     client_address,
+    noted_failure,
     now,
     require_simulator,
     settings_of,
@@ -86,16 +84,15 @@ async def _read_and_answer(
     request: Request, session: AsyncSession, auth: AuthorizationRequest, form: dict[str, str]
 ) -> Response:
     errors = FormErrors()
-    card = await _attempt(errors, find_card(session, form.get("card_number", "")))
+    card = await noted_failure(errors, find_card(session, form.get("card_number", "")))
     pin = errors.attempt(lambda: parse_pin(form.get("pin", "")))
     password = None
     if auth.wants_attributes:
         password = errors.attempt(lambda: parse_password(form.get("password", "")))
     if card is None or pin is None or (auth.wants_attributes and password is None):
         return _reader_page(request, auth, errors, form, status=422)
-    authority = await load_authority(session, settings_of(request).resolved_secret_key())
     try:
-        holder = read_card(card, authority, pin, password, now())
+        holder = await read_card(session, settings_of(request), card, pin, password, now())
     except CertificateLocked as error:
         errors.items.append(FormError.of(error))
         return _reader_page(request, auth, errors, form, status=403, locked=True)
@@ -104,14 +101,6 @@ async def _read_and_answer(
         return _reader_page(request, auth, errors, form, status=error.status)
     code = await create_code(session, card, auth, holder is not None, now())
     return RedirectResponse(auth.answer(code=code), status_code=303)
-
-
-async def _attempt(errors: FormErrors, lookup: Any) -> Any:
-    try:
-        return await lookup
-    except InvalidInput as error:
-        errors.items.append(FormError.of(error))
-        return None
 
 
 def _authorization_request(
@@ -166,8 +155,8 @@ async def new_card(request: Request, session: Session) -> HTMLResponse:
     if errors.items:
         return _new_card_page(request, errors, form, status=422)
     await limits.count_try(session, "issue", client_address(request), now())
-    authority = await load_authority(session, settings_of(request).resolved_secret_key())
-    issued = await issue_card(session, authority, synthetic_resident(), pin=pin, password=password)
+    settings = settings_of(request)
+    issued = await issue_card(session, settings, synthetic_resident(), pin=pin, password=password)
     html = render("card_simulator/issued.html", request=request, card=issued)
     return HTMLResponse(html, headers=NOT_STORED)
 

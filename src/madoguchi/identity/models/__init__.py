@@ -22,11 +22,10 @@ from madoguchi.identity.models.accounts import (
 )
 from madoguchi.identity.models.audit import AuditChain, AuditCheckpoint, AuditEntry
 from madoguchi.identity.models.links import SignInLink
-from madoguchi.identity.models.sessions import Assurance, Attempt, SignInMethod, WebSession
+from madoguchi.identity.models.sessions import Assurance, SignInMethod, WebSession
 
 __all__ = [
     "Assurance",
-    "Attempt",
     "AuditChain",
     "AuditCheckpoint",
     "AuditEntry",

@@ -11,7 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, Uuid, func
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from madoguchi.core.db import Base
@@ -19,8 +29,10 @@ from madoguchi.core.ids import uuid7
 
 
 class CardAuthority(Base):
-    """The simulator's root certificate authority and the key its ID tokens are signed with.
-    Both private keys are sealed with core.crypto under the application secret."""
+    """The key the simulator's ID tokens are signed with, sealed with core.crypto under the
+    application secret. ``certificate_pem`` and ``sealed_key`` held the simulator's own root
+    authority until [P4]; card certificates now come from the platform PKI, and rows made
+    since leave them empty."""
 
     __tablename__ = "card_authorities"
 
@@ -78,6 +90,23 @@ class CardAuthorizationCode(Base):
     # Set when the signature password was given: only then are the attributes released.
     attributes_verified: Mapped[bool] = mapped_column(default=False)
     authenticated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CardSignatureCode(Base):
+    """A signature the simulator made for a relying party, kept under a one-time code (only its
+    SHA-256), exchanged once, within minutes."""
+
+    __tablename__ = "card_signature_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    card_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("virtual_cards.id"), index=True)
+    client_id: Mapped[str] = mapped_column(String(200))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of what was signed, hex
+    signature: Mapped[bytes] = mapped_column(LargeBinary)  # DER CMS, detached
+    signed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -10,11 +10,10 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, Uuid
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from madoguchi.core.db import Base
-from madoguchi.core.ids import uuid7
 
 
 class Assurance(enum.IntEnum):
@@ -51,16 +50,3 @@ class WebSession(Base):
     signed_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # The last fresh card sign-in, for step-up before sensitive changes.
     card_proven_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class Attempt(Base):
-    """One try at something rate-limited (a sign-in, a PIN, a passkey), by what is limited:
-    ``key`` is the SHA-256 of the limit's name and the source (a client address, a session),
-    so the table holds no addresses."""
-
-    __tablename__ = "attempts"
-    __table_args__ = (Index("ix_attempts_key_at", "key", "at"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
-    key: Mapped[str] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

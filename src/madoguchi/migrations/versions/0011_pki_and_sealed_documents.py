@@ -76,6 +76,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("serial", name=op.f("pk_pki_certificates")),
     )
     _index("pki_certificates", "issuer")
+    op.create_index(
+        "ix_pki_certificates_revoked",
+        "pki_certificates",
+        ["issuer", "revoked_at"],
+        postgresql_where=sa.text("revoked_at IS NOT NULL"),
+        sqlite_where=sa.text("revoked_at IS NOT NULL"),
+    )
     op.create_table(
         "e_seals",
         sa.Column("id", sa.Uuid(), nullable=False),

@@ -55,8 +55,8 @@ def _backends(settings: Settings) -> dict[str, KeyBackend]:
     from madoguchi.signatures.keys.software import SoftwareKeys
 
     backends: dict[str, KeyBackend] = {"soft": SoftwareKeys(settings.resolved_secret_key())}
-    if settings.pkcs11_module:
-        from madoguchi.signatures.keys.pkcs11 import Pkcs11Keys
+    if settings.pkcs11_module or settings.signing_keys == "pkcs11":
+        from madoguchi.signatures.keys.pkcs11 import Pkcs11Keys  # raises naming what is missing
 
         backends["pkcs11"] = Pkcs11Keys.from_settings(settings)
     return backends

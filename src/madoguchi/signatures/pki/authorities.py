@@ -47,15 +47,27 @@ class LoadedAuthority:
         return Issuer(self.name, self.certificate, self.base_url)
 
 
+# An authority's row never changes once made, so each process remembers what it read, by
+# database and name: sealing a document needs five of them, and a query each would be most of
+# what the platform adds to pyHanko's own work (bench/signing.py). One made in this very
+# transaction is not remembered: the transaction may yet roll back.
+_known: dict[tuple[str, CaName], tuple[x509.Certificate, str]] = {}
+MADE_HERE = "pki_made_in_this_transaction"
+
+
 async def load_authority(db: AsyncSession, settings: Settings, name: CaName) -> LoadedAuthority:
     """The identity ``name``, made and recorded the first time it is asked for."""
-    row = await db.get(Authority, name.value)
-    if row is None:
-        row = await _make(db, settings, name)
+    where = (str(db.get_bind().engine.url), name)
+    known = _known.get(where)
+    if known is None:
+        known = await _read_or_make(db, settings, name)
+        if name not in db.info.get(MADE_HERE, set()):
+            _known[where] = known
+    certificate, handle = known
     return LoadedAuthority(
         name=name,
-        certificate=_certificate(row.certificate_pem),
-        key=load_key(settings, row.key_handle),
+        certificate=certificate,
+        key=load_key(settings, handle),
         base_url=settings.resolved_public_url(),
     )
 
@@ -67,6 +79,16 @@ async def chain_of(db: AsyncSession, settings: Settings, name: CaName) -> list[x
         name = ISSUED_BY[name]
         chain.append((await load_authority(db, settings, name)).certificate)
     return chain
+
+
+async def _read_or_make(
+    db: AsyncSession, settings: Settings, name: CaName
+) -> tuple[x509.Certificate, str]:
+    row = await db.get(Authority, name.value)
+    if row is None:
+        row = await _make(db, settings, name)
+        db.info.setdefault(MADE_HERE, set()).add(name)
+    return _certificate(row.certificate_pem), row.key_handle
 
 
 def pem_of(certificate: x509.Certificate) -> str:

@@ -48,6 +48,7 @@ class Purpose(StrEnum):
     CARD_AUTHENTICATION = "card_authentication"
     E_SEAL = "e_seal"
     TIMESTAMPING = "timestamping"
+    OFFICIAL = "official"  # an official's own signature, on the body's internal documents
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,28 @@ def seal_builder(
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, body_name),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, body_code),
             x509.NameAttribute(NameOID.COMMON_NAME, body_name),
+        ]
+    )
+    return _leaf(_issued(issuer, subject, key, now, SEAL_LIFE))
+
+
+def official_builder(
+    issuer: Issuer,
+    official_name: str,
+    body_name: str,
+    body_code: str,
+    key: rsa.RSAPublicKey,
+    now: dt.datetime,
+) -> x509.CertificateBuilder:
+    """An official's signing certificate (職員の電子署名): the person, as an official of the
+    body; it lives as long as an e-seal and is issued by the same authority."""
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, body_name),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, body_code),
+            x509.NameAttribute(NameOID.TITLE, "職員"),
+            x509.NameAttribute(NameOID.COMMON_NAME, official_name),
         ]
     )
     return _leaf(_issued(issuer, subject, key, now, SEAL_LIFE))

@@ -1,10 +1,13 @@
 """Revoking certificates, and the CRLs that say so.
 
-A CRL is built and signed when it is asked for, from ``pki_certificates`` as it is then: a
-revocation is in the very next CRL anyone fetches ("takes effect at once"), with no cache to
-expire. Its number (RFC 5280 §5.2.3, which must only ever grow) is the moment it was made in
-microseconds, so no counter has to be written on each fetch. It promises the next one within
-a day (nextUpdate); a checker may fetch one sooner at any time.
+A CRL reflects ``pki_certificates`` as it is when asked for: a revocation is in the very next
+CRL anyone fetches ("takes effect at once"). Building and signing one costs a few milliseconds,
+and every seal embeds four, so each process keeps the last CRL it signed per authority with the
+*mark* of the revocations it lists (how many, and the latest): one cheap query compares the mark,
+and a changed mark (a revocation, or one rolled back) means a new CRL. A kept CRL is also made
+anew after an hour, so that none handed out is ever near its nextUpdate. Its number (RFC 5280
+§5.2.3, which must only ever grow) is the moment it was made in microseconds, so no counter has
+to be written. It promises the next one within a day (nextUpdate).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from enum import StrEnum
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.clock import as_utc
@@ -26,6 +29,11 @@ from madoguchi.signatures.pki.authorities import load_authority
 from madoguchi.signatures.pki.profiles import CaName
 
 CRL_LIFE = dt.timedelta(days=1)
+REMAKE_AFTER = dt.timedelta(hours=1)
+Mark = tuple[int, dt.datetime | None]
+Marks = dict[str, Mark]
+NO_REVOCATION: Mark = (0, None)
+_signed: dict[tuple[str, CaName], tuple[Mark, dt.datetime, bytes]] = {}
 
 
 class Reason(StrEnum):
@@ -71,8 +79,44 @@ async def revoke_certificate(
 
 async def crl_der(db: AsyncSession, settings: Settings, name: CaName) -> bytes:
     """The current CRL of the authority ``name``, DER."""
+    return (await crl_ders(db, settings, [name]))[0]
+
+
+async def crl_ders(
+    db: AsyncSession, settings: Settings, names: list[CaName], marks: Marks | None = None
+) -> list[bytes]:
+    """The current CRLs of the authorities ``names`` (one query for all of their marks, unless
+    the caller read them just now)."""
+    marks = await revocation_marks(db) if marks is None else marks
+    database, now = str(db.get_bind().engine.url), dt.datetime.now(dt.UTC)
+    ders = []
+    for name in names:
+        mark = marks.get(name.value, NO_REVOCATION)
+        kept = _signed.get((database, name))
+        if kept is None or kept[0] != mark or now - kept[1] > REMAKE_AFTER:
+            kept = (mark, now, await _build(db, settings, name, now))
+            _signed[(database, name)] = kept
+        ders.append(kept[2])
+    return ders
+
+
+async def revocation_marks(db: AsyncSession) -> Marks:
+    """Per issuing authority, how many certificates it revoked and when the latest: what
+    changes whenever a revocation is made (or rolled back)."""
+    rows = await db.execute(
+        select(
+            IssuedCertificate.issuer,
+            func.count(),
+            func.max(IssuedCertificate.revoked_at),
+        )
+        .where(IssuedCertificate.revoked_at.is_not(None))
+        .group_by(IssuedCertificate.issuer)
+    )
+    return {issuer: (count, latest) for issuer, count, latest in rows}
+
+
+async def _build(db: AsyncSession, settings: Settings, name: CaName, now: dt.datetime) -> bytes:
     authority = await load_authority(db, settings, name)
-    now = dt.datetime.now(dt.UTC)
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(authority.certificate.subject)
@@ -112,4 +156,3 @@ def _crl_number(now: dt.datetime) -> int:
 def _authority_key_id(certificate: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     ski = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski.value)
-

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from madoguchi.core.dependencies import Session
+from madoguchi.core.dependencies import Session, settings_of
 from madoguchi.core.errors import NotFound
 from madoguchi.core.files import FileStore, is_file_id
 from madoguchi.core.templating import render
@@ -24,6 +24,7 @@ from madoguchi.submissions import service
 from madoguchi.submissions.display import answer_rows, file_size_text, text_language
 from madoguchi.submissions.exports import attachment
 from madoguchi.submissions.models import Submission, SubmissionEvent
+from madoguchi.submissions.signing import signature_shown
 from madoguchi.submissions.staff_pages.shared import channel_label, when
 from madoguchi.tenants import service as tenants
 
@@ -51,6 +52,8 @@ async def submission_page(
     await _record_read(session, staff, submission, "submission.read")
     definition = await _definition_of(session, submission)
     procedure = await procedures.get_procedure_by_id(session, submission.procedure_id)
+    signature = await signature_shown(session, settings_of(request), submission, tenant.code)
+    revoked = signature.revoked_since if signature else None
     html = render(
         "staff/submission.html",
         request=request,
@@ -60,6 +63,9 @@ async def submission_page(
         submission=submission,
         submitted=when(submission.submitted_at),
         channel=channel_label(submission.channel),
+        signature=signature,
+        signed_at=when(submission.signed_at) if submission.signed_at else None,
+        revoked_since=when(revoked) if revoked else None,
         rows=answer_rows(definition, submission.answers, submission.computed),
         files=list(attached_files(definition, submission.answers)),
         events=[

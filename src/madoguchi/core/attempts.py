@@ -10,13 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import DateTime, Index, String, Uuid, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import HTTPConnection
 
-from madoguchi.identity.models import Attempt
+from madoguchi.core.db import Base
+from madoguchi.core.ids import uuid7
+
+
+class Attempt(Base):
+    """One try at something rate-limited (a sign-in, a PIN, a passkey, a verification), by
+    what is limited: ``key`` is the SHA-256 of the limit's name and the source (a client
+    address, a session), so the table holds no addresses."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_key_at", "key", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Applications built on the platform's domains: each a package of its own (``approval``, …)."""
