@@ -46,7 +46,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 
 from madoguchi.core.clock import format_moment
-from madoguchi.core.i18n import Language, set_language, translations
+from madoguchi.core.i18n import N_, Language, set_language, translations
 from madoguchi.procedures.definition import Definition, LocalText
 from madoguchi.signatures.service import STAMP_SPACE_PT
 from madoguchi.submissions.display import AnswerRow, answer_rows
@@ -93,7 +93,7 @@ def receipt_pdf(submission: Submission, about: ReceiptFor) -> bytes:
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=BOTTOM_MARGIN,
-        title=f"{_said('Receipt', 'ja')} {submission.reference}",
+        title=f"{_said(N_('Receipt'), 'ja')} {submission.reference}",
         author=about.body_name,
         subject=about.definition.title.ja,
         creator="madoguchi",
@@ -109,7 +109,7 @@ def receipt_pdf(submission: Submission, about: ReceiptFor) -> bytes:
 def receipt_title(submission: Submission, definition: Definition) -> str:
     """What the sealed receipt is called where anyone may read it (the verification page):
     the procedure and the reference, nothing of the answers."""
-    return f"{_said('Receipt', 'ja')} {definition.title.ja} {submission.reference}"
+    return f"{_said(N_('Receipt'), 'ja')} {definition.title.ja} {submission.reference}"
 
 
 @cache
@@ -212,24 +212,24 @@ def _story(
 ) -> list[Flowable]:
     definition = about.definition
     story: list[Flowable] = [
-        _paragraph(_both("Receipt", english), styles.title),
+        _paragraph(_both(N_("Receipt"), english), styles.title),
         _paragraph(_paired(about.body_name, about.body_name_en if english else None), styles.body),
         _paragraph(_local(definition.title, english) or "", styles.heading),
         HRFlowable(width="100%", color=MUTED, spaceBefore=1 * mm, spaceAfter=1 * mm),
     ]
-    story += _labelled(_both("Reference number", english), submission.reference, styles)
+    story += _labelled(_both(N_("Reference number"), english), submission.reference, styles)
     story += _labelled(
-        _both("Submitted at", english), submitted_text(submission.submitted_at), styles
+        _both(N_("Submitted at"), english), submitted_text(submission.submitted_at), styles
     )
-    story.append(_paragraph(_both("Your answers", english), styles.heading))
+    story.append(_paragraph(_both(N_("Your answers"), english), styles.heading))
     japanese = _rows(definition, submission, "ja")
     labels = _rows(definition, submission, "en") if english else None
     story += _answer_flowables(japanese, labels, styles)
-    story.append(_paragraph(_both("What happens next", english), styles.heading))
+    story.append(_paragraph(_both(N_("What happens next"), english), styles.heading))
     story.append(_paragraph(_local(definition.confirmation, english, "\n") or "", styles.body))
     if definition.contact is not None:
         contact = _local(definition.contact, english, "\n")
-        story += _labelled(_both("Contact", english), contact, styles)
+        story += _labelled(_both(N_("Contact"), english), contact, styles)
     story.append(CondPageBreak(STAMP_SPACE_PT - BOTTOM_MARGIN))  # room for the seal
     return story
 
@@ -292,7 +292,9 @@ class _Footer:
         canvas.setFillColor(MUTED)
         width, _height = A4
         canvas.drawString(
-            MARGIN, MARGIN - 2 * mm, f"{_both('Reference number', self.english)}: {self.reference}"
+            MARGIN,
+            MARGIN - 2 * mm,
+            f"{_both(N_('Reference number'), self.english)}: {self.reference}",
         )
         page = f"{number} / {total}"
         canvas.drawRightString(width - MARGIN, MARGIN - 2 * mm, page)
