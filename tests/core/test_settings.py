@@ -67,4 +67,3 @@ def test_pool_and_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings()
     assert (settings.db_pool_size, settings.db_max_overflow) == (20, 0)
     assert settings.forwarded_allow_ips == "10.0.0.2"
-

@@ -42,9 +42,7 @@ async def test_a_sealed_pdf_is_kept_recorded_and_valid_for_pdfsig(
     assert FileStore.from_settings(settings).read(sealed.document.file_sha256) == sealed.pdf
     path = tmp_path / "sealed.pdf"
     path.write_bytes(sealed.pdf)
-    report = _run(
-        ["pdfsig", str(path)], capture_output=True, text=True, check=False
-    ).stdout
+    report = _run(["pdfsig", str(path)], capture_output=True, text=True, check=False).stdout
     assert "Signature is Valid." in report, report
     assert "千代田区" in report
     assert "Signature Type: ETSI.CAdES.detached" in report

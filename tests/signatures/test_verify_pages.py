@@ -94,9 +94,7 @@ def test_bad_input_gets_a_clear_error(client: TestClient) -> None:
     no_file = client.post("/verify", data={"csrf_token": token}, headers=ENGLISH)
     assert no_file.status_code == 422
     assert "Choose a PDF file to check." in no_file.text
-    wrong = client.post(
-        "/verify", data={"csrf_token": token, "reference": "7KQ2"}, headers=ENGLISH
-    )
+    wrong = client.post("/verify", data={"csrf_token": token, "reference": "7KQ2"}, headers=ENGLISH)
     assert wrong.status_code == 422
     assert "is not a reference number" in wrong.text
     assert client.get(f"/verify/{new_reference()}").status_code == 404

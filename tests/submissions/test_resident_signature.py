@@ -127,6 +127,12 @@ def test_a_signed_application_is_received_and_its_signature_kept(
     assert in_database(database_url, lambda s: signatures.certificate_status(s, serial)) is None
     payload = _payload(stored)
     assert_openssl_verifies(database_url, settings, stored.signature, payload, tmp_path)
+    pdf = client.get(f"/bodies/meti/submissions/{stored.id}/receipt.pdf").content
+    (tmp_path / "receipt.pdf").write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "receipt.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    assert "マイナンバーカードによる署名" in text and "山田" in text  # on the sealed receipt too
 
 
 def _payload(submission: Submission) -> bytes:

@@ -23,6 +23,7 @@ from madoguchi.submissions import service
 from madoguchi.submissions.access import check_submission_access
 from madoguchi.submissions.models import Submission
 from madoguchi.submissions.receipts import ReceiptFor, receipt_pdf, receipt_title
+from madoguchi.submissions.signing import signature_shown
 from madoguchi.tenants import service as tenants
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +57,9 @@ async def _seal_new_receipt(
     definition = await procedures.definition_of(
         session, submission.version_tenant_id, submission.version_procedure_id, submission.version
     )
-    about = ReceiptFor(tenant.name, tenant.name_en, definition)
+    shown = await signature_shown(session, settings, submission, tenant.code)
+    signer = shown.signer_name if shown is not None and shown.valid else None
+    about = ReceiptFor(tenant.name, tenant.name_en, definition, signer)
     body = signatures.Body(tenant.id, tenant.code, tenant.name)
     sealed = await signatures.seal_document(
         session,

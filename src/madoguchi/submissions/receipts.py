@@ -78,6 +78,7 @@ class ReceiptFor:
     body_name: str
     body_name_en: str | None
     definition: Definition
+    signer_name: str | None = None  # the card's holder, when the applicant signed
 
 
 def receipt_pdf(submission: Submission, about: ReceiptFor) -> bytes:
@@ -221,6 +222,8 @@ def _story(
     story += _labelled(
         _both(N_("Submitted at"), english), submitted_text(submission.submitted_at), styles
     )
+    if about.signer_name and submission.signed_at:
+        story += _labelled(_both(N_("Signature"), english), _signed(about, submission), styles)
     story.append(_paragraph(_both(N_("Your answers"), english), styles.heading))
     japanese = _rows(definition, submission, "ja")
     labels = _rows(definition, submission, "en") if english else None
@@ -232,6 +235,15 @@ def _story(
         story += _labelled(_both(N_("Contact"), english), contact, styles)
     story.append(CondPageBreak(STAMP_SPACE_PT - BOTTOM_MARGIN))  # room for the seal
     return story
+
+
+def _signed(about: ReceiptFor, submission: Submission) -> str:
+    """How the applicant signed, in Japanese: the receipt's text is Japanese whatever the
+    language of its labels."""
+    assert submission.signed_at is not None  # noqa: S101 - the caller checked
+    message = N_("Signed with the My Number card by {name} on {when}")
+    when = submitted_text(submission.signed_at)
+    return _said(message, "ja").format(name=about.signer_name, when=when)
 
 
 def _labelled(label: str, text: str | None, styles: _Styles) -> list[Flowable]:

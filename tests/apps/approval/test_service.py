@@ -70,7 +70,9 @@ async def test_without_the_reserved_field_a_certified_document_could_not_be_seal
     approvals "changed after signing" (so the test above can fail)."""
     monkeypatch.setattr(signatures, "reserve_seal", lambda pdf: (new_reference(), pdf))
     document = await _approved_by_three(session, settings)
-    verdict = await signatures.check_document(session, settings, service.read_pdf(settings, document))
+    verdict = await signatures.check_document(
+        session, settings, service.read_pdf(settings, document)
+    )
     assert not verdict.valid
 
 
