@@ -103,6 +103,13 @@ def submissions(database_url: str) -> list[Submission]:
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """English by default: the card reader sends the browser back to the site's public address,
+    for which the test client keeps cookies (the lang cookie too) apart from testserver's."""
+    return settings.model_copy(update={"default_language": "en"})
+
+
+@pytest.fixture
 def hanako(client: TestClient, database_url: str, settings: Settings) -> str:
     """Hanako signed in with her virtual card; her card number."""
     card = issue(database_url, settings, HANAKO)
