@@ -366,3 +366,13 @@ def _self_signed() -> tuple[SimpleSigner, asn1_x509.Certificate]:
     )
     signer = SimpleSigner(cert, private, SimpleCertificateStore.from_certs([cert]))
     return signer, cert
+
+
+def test_a_body_s_seal_is_drawn_once_for_many_addresses() -> None:
+    from madoguchi.signatures import stamp
+
+    stamp._seal_pdf.cache_clear()
+    for number in range(3):
+        text = StampText("千代田区", "令和8年11月28日", f"https://x.example/verify/{number}", "c")
+        stamp.stamp_style(text)
+    assert stamp._seal_pdf.cache_info().misses == 1

@@ -17,6 +17,7 @@ So when no such font is installed that is an error (``JapaneseFontMissing``), ne
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import math
@@ -157,6 +158,11 @@ def load_japanese_truetype(candidates: Iterable[Path] = FONT_PATHS) -> TTFont:
 def stamp_pdf(text: StampText) -> bytes:
     """The stamp as a one-page PDF of ``STAMP_SIZE_PT``, its font embedded."""
     return _drawn(text, with_qr=True)
+
+
+def _without_address(text: StampText) -> StampText:
+    """The stamp's text as the cache of seals keys it: the address is only in the QR code."""
+    return dataclasses.replace(text, verify_url=SEAL_ONLY)
 
 
 @lru_cache(maxsize=256)
@@ -395,6 +401,7 @@ def _re(rectangle: Rectangle) -> str:
     return f"{x:.3f} {y:.3f} {width:.3f} {height:.3f} re"
 
 
+SEAL_ONLY = "https://seal.invalid/"  # stands for every address in the cache of seals
 QR_SMALLEST_MODULES = 29  # version 3: the white margin is four of its modules
 QR_MASK = 0  # any of the eight masks reads; choosing one spares trying all (half the stamp's time)
 
@@ -435,7 +442,7 @@ def stamp_style(text: StampText) -> StaticStampStyle:
     """A pyHanko stamp style showing only the stamp, scaled (keeping its proportions) to fill
     the signature field's box: no border and no text of pyHanko's own."""
     return StaticStampStyle(
-        background=_StampPage(_seal_pdf(text), _qr_operators(text.verify_url)),
+        background=_StampPage(_seal_pdf(_without_address(text)), _qr_operators(text.verify_url)),
         background_opacity=1.0,
         border_width=0,
         background_layout=layout.SimpleBoxLayoutRule(
