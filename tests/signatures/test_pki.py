@@ -236,3 +236,24 @@ def test_a_malformed_timestamp_request_gets_a_tsa_rejection(client: TestClient) 
 def _run(args: list[str], **options: object) -> subprocess.CompletedProcess[str]:
     """An independent tool, run to its end (the tests wait for it on purpose)."""
     return subprocess.run(args, **options)  # type: ignore[call-overload,no-any-return]
+
+
+def test_a_signing_device_that_fails_is_a_503_that_names_no_configuration(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from madoguchi.web.app import create_app
+
+    broken = settings.model_copy(
+        update={
+            "signing_keys": "pkcs11",
+            "pkcs11_module": str(tmp_path / "libmissing-hsm.so"),
+            "pkcs11_token_label": "secret-label",
+            "pkcs11_pin": "1234",
+        }
+    )
+    with TestClient(create_app(broken), raise_server_exceptions=False) as client:
+        client.cookies.set("lang", "en")
+        answer = client.get("/pki/root.crt")
+    assert answer.status_code == 503
+    assert "signing device cannot be used just now" in answer.text
+    assert "libmissing-hsm" not in answer.text and "secret-label" not in answer.text

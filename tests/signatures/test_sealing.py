@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.files import FileStore
@@ -95,3 +97,23 @@ async def test_a_revoked_seal_is_never_used_again_even_when_remembered(
 
     in_database(database_url, revoke)
     assert in_database(database_url, seal) != first
+
+
+async def test_a_body_seals_with_keys_that_never_leave_the_hsm(
+    session: AsyncSession, database_url: str, softhsm_token: Any, tmp_path: Path
+) -> None:
+    """The whole PKI made on a PKCS#11 token (SoftHSM2 here): the root, the authorities, the
+    TSA and the body's e-seal; the sealed receipt verifies, by us and by pdfsig."""
+    from madoguchi.signatures.verification import check_pdf
+
+    settings = softhsm_token.settings(tmp_path / "data", database_url=database_url)
+    body = await chiyoda(session)
+    sealed = await seal_document(session, settings, body, simple_pdf(), kind="t", title="t")
+    verdict = await check_pdf(sealed.pdf, await evidence(session, settings))
+    assert verdict.valid, verdict.all_problems
+    handles = (await session.execute(text("SELECT key_handle FROM pki_authorities"))).scalars()
+    assert all(handle.startswith("pkcs11:") for handle in handles)
+    path = tmp_path / "sealed.pdf"
+    path.write_bytes(sealed.pdf)
+    report = _run(["pdfsig", str(path)], capture_output=True, text=True, check=False).stdout
+    assert "Signature is Valid." in report, report

@@ -17,6 +17,9 @@ class MadoguchiError(Exception):
     status: ClassVar[int] = 400
     title: ClassVar[str] = N_("The request could not be completed")
     headers: ClassVar[dict[str, str]] = {}  # added to the error response (a 401's challenge)
+    # Shown to the public instead of the message, when the message is for operators only (it
+    # names configuration): the message itself still goes to the log.
+    public_message: ClassVar[str | None] = None
 
     def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
         super().__init__(message.format(**params) if params else message)

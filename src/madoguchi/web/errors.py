@@ -60,7 +60,10 @@ def answer(request: Request, error: MadoguchiError) -> Response:
 
 
 def _answer(request: Request, error: MadoguchiError) -> Response:
-    detail = _(error.message, **error.params)
+    if error.public_message is not None:
+        detail = _(error.public_message)
+    else:
+        detail = _(error.message, **error.params)
     if wants_page(request):
         return error_page(request, error.status, _(error.title), detail)
     extra: dict[str, Any] = {}

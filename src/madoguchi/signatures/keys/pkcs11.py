@@ -71,6 +71,10 @@ class SigningTokenUnavailable(ServiceUnavailable):
 
     code = "signing-token-unavailable"
     title = N_("Signing is unavailable")
+    public_message = N_(
+        "The platform's signing device cannot be used just now, so nothing could be signed or "
+        "sealed. Please try again later."
+    )
 
 
 @dataclass(frozen=True)
