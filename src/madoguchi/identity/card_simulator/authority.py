@@ -4,8 +4,7 @@ Card certificates are not the simulator's to sign: the platform PKI's residents'
 issues them (``signatures.service.issue_resident_certificate``), as the J-LIS authority issues
 real ones. What is left here is the OpenID provider's token key, made on first use and sealed
 with ``core.crypto`` under the application secret, so a copy of the database alone cannot open
-it. The ``card_authorities`` row keeps the columns of the simulator's former root authority
-(``certificate_pem``, ``sealed_key``): rows made since hold empty text there.
+it.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from madoguchi.identity.models.cards import CardAuthority
 NAME = "simulator"
 CACHE_SIZE = 8  # authorities opened in this process (tests make one per database)
 TOKEN_PURPOSE = "card_simulator.token_key"  # noqa: S105  (a key label, not a key)
-UNUSED = ""  # the former root authority's columns
 
 
 @dataclass(frozen=True)
@@ -60,8 +58,6 @@ def _new_row(secret: str) -> dict[str, Any]:
     token_key = generate_rsa_key()
     return {
         "name": NAME,
-        "certificate_pem": UNUSED,
-        "sealed_key": UNUSED,
         "sealed_token_key": encrypt_text(private_key_pem(token_key), TOKEN_PURPOSE, secret),
     }
 

@@ -30,15 +30,11 @@ from madoguchi.core.ids import uuid7
 
 class CardAuthority(Base):
     """The key the simulator's ID tokens are signed with, sealed with core.crypto under the
-    application secret. ``certificate_pem`` and ``sealed_key`` held the simulator's own root
-    authority until [P4]; card certificates now come from the platform PKI, and rows made
-    since leave them empty."""
+    application secret (card certificates come from the platform PKI since [P4])."""
 
     __tablename__ = "card_authorities"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    certificate_pem: Mapped[str] = mapped_column(Text)
-    sealed_key: Mapped[str] = mapped_column(Text)
     sealed_token_key: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

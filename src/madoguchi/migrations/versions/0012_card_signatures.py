@@ -2,7 +2,9 @@
 
 ``card_signature_codes``: a signature the card simulator made, kept under a one-time code for
 the relying party (national, like the simulator's other tables; not tenant-owned). The four
-``submissions`` columns keep a resident's signature with the submission it signs.
+``submissions`` columns keep a resident's signature with the submission it signs. The card
+simulator's root authority goes (``card_authorities`` keeps only the ID-token key): its cards'
+certificates now come from the platform's residents' authority.
 
 Revision ID: 0012
 Revises: 0011
@@ -21,6 +23,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # The simulator's own root authority is gone: its cards come from the platform PKI.
+    with op.batch_alter_table("card_authorities", schema=None) as batch_op:
+        batch_op.drop_column("sealed_key")
+        batch_op.drop_column("certificate_pem")
     op.create_table(
         "card_signature_codes",
         sa.Column("code_hash", sa.String(length=64), nullable=False),
@@ -51,6 +57,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("card_authorities", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("certificate_pem", sa.Text(), server_default=""))
+        batch_op.add_column(sa.Column("sealed_key", sa.Text(), server_default=""))
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.drop_column("signed_at")
         batch_op.drop_column("signature_serial")
