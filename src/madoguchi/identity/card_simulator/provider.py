@@ -17,7 +17,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote_plus, urlencode
 
 from sqlalchemy import update
@@ -28,7 +28,9 @@ from madoguchi.core.settings import Settings
 from madoguchi.identity.card_oidc import CALLBACK_PATH, SIMULATOR_PATH, simulator_issuer
 from madoguchi.identity.card_simulator.authority import Authority
 from madoguchi.identity.jose_keys import ALGORITHM, public_jwks, sign_jwt
-from madoguchi.identity.models.cards import CardAuthorizationCode, VirtualCard
+from madoguchi.identity.models.cards import CardAuthorizationCode, CardSignatureCode, VirtualCard
+
+Grant = TypeVar("Grant", CardAuthorizationCode, CardSignatureCode)
 
 ATTRIBUTE_SCOPES = ("name", "address", "birthdate", "gender")
 SUPPORTED_SCOPES = ("openid", *ATTRIBUTE_SCOPES, "sign")
@@ -150,7 +152,7 @@ async def create_code(
     code = secrets.token_urlsafe(32)
     db.add(
         CardAuthorizationCode(
-            code_hash=_hash(code),
+            code_hash=code_hash(code),
             card_id=card.id,
             client_id=request.client_id,
             redirect_uri=request.redirect_uri,
@@ -189,7 +191,7 @@ async def exchange_code(
 ) -> dict[str, Any]:
     if form.get("grant_type") != "authorization_code":
         raise TokenError("unsupported_grant_type", "only authorization_code")
-    grant = await _use_code(db, form.get("code", ""), now)
+    grant = await spend_code(db, CardAuthorizationCode, form.get("code", ""), now)
     _check_grant(grant, form, client_id)
     card = await db.get_one(VirtualCard, grant.card_id)
     id_token = sign_jwt(_id_token_claims(grant, card, settings, now), authority.token_key)
@@ -202,25 +204,26 @@ async def exchange_code(
     }
 
 
-async def _use_code(db: AsyncSession, code: str, now: dt.datetime) -> CardAuthorizationCode:
-    """Mark the code used, in one statement: of two exchanges at once, only one succeeds."""
+async def spend_code(db: AsyncSession, model: type[Grant], code: str, now: dt.datetime) -> Grant:
+    """The grant behind a one-time ``code``, marked used in one statement: of two exchanges at
+    once, only one succeeds (an ID token's code here, a signature's in ``signing``)."""
     used = await db.execute(
-        update(CardAuthorizationCode)
-        .where(
-            CardAuthorizationCode.code_hash == _hash(code),
-            CardAuthorizationCode.used_at.is_(None),
-            CardAuthorizationCode.expires_at > now,
-        )
+        update(model)
+        .where(model.code_hash == code_hash(code), model.used_at.is_(None), model.expires_at > now)
         .values(used_at=now)
     )
     if getattr(used, "rowcount", 0) != 1:
         raise TokenError("invalid_grant", "the code is unknown, expired or already used")
-    return await db.get_one(CardAuthorizationCode, _hash(code))
+    return await db.get_one(model, code_hash(code))
+
+
+def check_issued_to(grant: Grant, form: Mapping[str, str], client_id: str) -> None:
+    if grant.client_id != client_id or grant.redirect_uri != form.get("redirect_uri"):
+        raise TokenError("invalid_grant", "the code was issued to another client or redirect")
 
 
 def _check_grant(grant: CardAuthorizationCode, form: Mapping[str, str], client_id: str) -> None:
-    if grant.client_id != client_id or grant.redirect_uri != form.get("redirect_uri"):
-        raise TokenError("invalid_grant", "the code was issued to another client or redirect")
+    check_issued_to(grant, form, client_id)
     verifier = form.get("code_verifier", "")
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     if not hmac.compare_digest(challenge.rstrip(b"=").decode(), grant.code_challenge):
@@ -260,5 +263,6 @@ def _basic(authorization: str) -> tuple[str, str]:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def _hash(code: str) -> str:
+def code_hash(code: str) -> str:
+    """What is stored of a one-time code: its SHA-256."""
     return hashlib.sha256(code.encode()).hexdigest()

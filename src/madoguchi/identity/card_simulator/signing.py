@@ -25,13 +25,16 @@ from urllib.parse import urlencode
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madoguchi.core.settings import Settings
 from madoguchi.identity.card_signing import SIGN_CALLBACK_PATH, WIRE_FORMAT
 from madoguchi.identity.card_simulator.cards import OpenedKey
-from madoguchi.identity.card_simulator.provider import TokenError
+from madoguchi.identity.card_simulator.provider import (
+    check_issued_to,
+    code_hash,
+    spend_code,
+)
 from madoguchi.identity.models.cards import CardSignatureCode, VirtualCard
 from madoguchi.signatures.key_signer import DIGEST, KeySigner
 
@@ -146,7 +149,7 @@ async def create_signature_code(
     code = secrets.token_urlsafe(32)
     db.add(
         CardSignatureCode(
-            code_hash=_hash(code),
+            code_hash=code_hash(code),
             card_id=card.id,
             client_id=request.client_id,
             redirect_uri=request.redirect_uri,
@@ -164,24 +167,7 @@ async def exchange_signature_code(
     db: AsyncSession, form: Mapping[str, str], client_id: str, now: dt.datetime
 ) -> dict[str, str]:
     """The signature for ``code``, once; a code refused after it was found stays used."""
-    code = form.get("code", "")
-    used = await db.execute(
-        update(CardSignatureCode)
-        .where(
-            CardSignatureCode.code_hash == _hash(code),
-            CardSignatureCode.used_at.is_(None),
-            CardSignatureCode.expires_at > now,
-        )
-        .values(used_at=now)
-    )
-    if getattr(used, "rowcount", 0) != 1:
-        raise TokenError("invalid_grant", "the code is unknown, expired or already used")
-    grant = await db.get_one(CardSignatureCode, _hash(code))
-    if grant.client_id != client_id or grant.redirect_uri != form.get("redirect_uri"):
-        raise TokenError("invalid_grant", "the code was issued to another client or redirect")
+    grant = await spend_code(db, CardSignatureCode, form.get("code", ""), now)
+    check_issued_to(grant, form, client_id)
     signature = base64.b64encode(grant.signature).decode("ascii")
     return {"format": WIRE_FORMAT, "signature": signature}
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
