@@ -137,11 +137,11 @@ def test_checks_are_limited_per_address(
     client: TestClient, sealed: Sealed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from madoguchi.core.attempts import Limit
-    from madoguchi.signatures import api, pages
+    from madoguchi.signatures import limits
 
-    tight = Limit("verify-upload", 2, pages.CHECKS.window)
-    monkeypatch.setattr(pages, "CHECKS", tight)
-    monkeypatch.setattr(api, "CHECKS", tight)
+    monkeypatch.setattr(limits, "CHECKS", Limit("verify-upload", 2, limits.CHECKS.window))
     for _ in range(2):
         assert client.post("/api/v1/verify", content=sealed.pdf).status_code == 200
     assert client.post("/api/v1/verify", content=sealed.pdf).status_code == 429
+    # a reference's page checks the kept copy: it counts too
+    assert client.get(f"/verify/{sealed.document.reference}").status_code == 429

@@ -14,12 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from madoguchi.core import attempts
 from madoguchi.core.dependencies import AppSettings, Session
 from madoguchi.core.errors import InvalidInput, MadoguchiError
 from madoguchi.core.i18n import N_
 from madoguchi.signatures.checking import check_document, find_sealed
-from madoguchi.signatures.pages import CHECKS, TOO_MANY
+from madoguchi.signatures.limits import spend_a_check
 from madoguchi.signatures.verification import MAX_PDF_BYTES, SignatureCheck, Verdict
 from madoguchi.signatures.wording import headline, problem_text
 
@@ -37,12 +36,6 @@ class TooLarge(MadoguchiError):
     code = "too-large"
     status = 413
     title = N_("The file is too large")
-
-
-class TooManyChecks(MadoguchiError):
-    code = "too-many-checks"
-    status = 429
-    title = N_("Too many checks")
 
 
 class SignatureOut(BaseModel):
@@ -81,16 +74,16 @@ class VerificationOut(BaseModel):
 async def verify(request: Request, session: Session, settings: AppSettings) -> VerificationOut:
     """Check a signed or sealed PDF sent as the request body."""
     pdf = await _body(request)
-    now, source = dt.datetime.now(dt.UTC), attempts.client_address(request)
-    if await attempts.used_up(session, CHECKS, source, now):
-        raise TooManyChecks(TOO_MANY, minutes=CHECKS.minutes)
-    await attempts.note(session, CHECKS, source, now)
+    await spend_a_check(request, session)
     return _out(await check_document(session, settings, pdf))
 
 
 @router.get("/verify/{reference}", response_model=VerificationOut, responses=PROBLEMS)
-async def verify_sealed(reference: str, session: Session, settings: AppSettings) -> VerificationOut:
+async def verify_sealed(
+    request: Request, reference: str, session: Session, settings: AppSettings
+) -> VerificationOut:
     """The document sealed under ``reference`` (as printed by its QR code), checked again now."""
+    await spend_a_check(request, session)
     found = await find_sealed(session, settings, reference)
     document = found.document
     sealed = SealedOut(

@@ -7,20 +7,19 @@
   itself: a reference is printed on paper, and the content is for those who hold the document.
   Uploading a copy there says whether it is that very document.
 
-Every check costs a PDF parse and a few signature checks, so uploads are counted per client
-address (``identity.attempts``).
+Every check costs a PDF parse and a few signature checks, so checks are counted per client
+address (``signatures.limits``), the page of a reference too (it checks the kept copy).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
-from madoguchi.core import attempts
 from madoguchi.core.dependencies import AppSettings, Session
 from madoguchi.core.errors import InvalidInput, MadoguchiError
 from madoguchi.core.forms import FormError, FormErrors
@@ -30,13 +29,12 @@ from madoguchi.core.sessions import check_csrf
 from madoguchi.core.settings import Settings
 from madoguchi.core.templating import render
 from madoguchi.signatures.checking import Found, check_document, find_sealed
+from madoguchi.signatures.limits import spend_a_check
 from madoguchi.signatures.verification import MAX_PDF_BYTES, Verdict
 from madoguchi.signatures.wording import describe, file_problems, headline, moment_text
 
 router = APIRouter(include_in_schema=False)
-CHECKS = attempts.Limit("verify-upload", 60, dt.timedelta(minutes=10))
 MULTIPART_ALLOWANCE = 64 * 1024
-TOO_MANY = N_("Too many checks from your address: try again in {minutes} minutes.")
 CHOOSE = N_("Choose a PDF file to check.")
 TOO_LARGE = N_("The file is larger than {limit} MB.")
 
@@ -57,8 +55,7 @@ async def verify_upload(request: Request, session: Session, settings: AppSetting
         pdf, errors = await _uploaded(form)
     if pdf is None:
         return _page(request, errors, 422)
-    if await _limited(request, session):
-        return _page(request, _error("file", TOO_MANY, minutes=CHECKS.minutes), 429)
+    await spend_a_check(request, session)
     verdict = await check_document(session, settings, pdf)
     return _result(request, "signatures/verified.html", verdict)
 
@@ -67,6 +64,7 @@ async def verify_upload(request: Request, session: Session, settings: AppSetting
 async def sealed_document(
     request: Request, reference: str, session: Session, settings: AppSettings
 ) -> Response:
+    await spend_a_check(request, session)
     found = await _found(session, settings, reference)
     return _result(request, "signatures/sealed.html", found.verdict, found=found)
 
@@ -75,16 +73,14 @@ async def sealed_document(
 async def compare_copy(
     request: Request, reference: str, session: Session, settings: AppSettings
 ) -> Response:
+    await spend_a_check(request, session)
     found = await _found(session, settings, reference)
     async with request.form(max_files=1, max_fields=5) as form:
         check_csrf(request, form)
         pdf, errors = await _uploaded(form)
     if pdf is None:
         return _result(request, "signatures/sealed.html", found.verdict, found=found, errors=errors)
-    if await _limited(request, session):
-        errors = _error("file", TOO_MANY, minutes=CHECKS.minutes)
-        return _result(request, "signatures/sealed.html", found.verdict, found=found, errors=errors)
-    same = found.document.file_sha256 == (await check_document(session, settings, pdf)).sha256
+    same = found.document.file_sha256 == hashlib.sha256(pdf).hexdigest()  # no check needed
     return _result(request, "signatures/sealed.html", found.verdict, found=found, same=same)
 
 
@@ -108,14 +104,6 @@ async def _uploaded(form: FormData) -> tuple[bytes | None, FormErrors]:
     if len(data) > MAX_PDF_BYTES:
         return None, _error("file", TOO_LARGE, limit=MAX_PDF_BYTES >> 20)
     return data, FormErrors()
-
-
-async def _limited(request: Request, session: AsyncSession) -> bool:
-    now, source = dt.datetime.now(dt.UTC), attempts.client_address(request)
-    if await attempts.used_up(session, CHECKS, source, now):
-        return True
-    await attempts.note(session, CHECKS, source, now)
-    return False
 
 
 def _error(field: str, message: str, **params: object) -> FormErrors:
