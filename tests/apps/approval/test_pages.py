@@ -202,3 +202,26 @@ def test_an_upload_must_be_an_unsigned_pdf(office: Office) -> None:
     )
     assert good.status_code == 303
     assert make_person  # people without a role are covered by tests/staff/test_access.py
+
+
+def test_a_signed_upload_or_no_route_is_refused_and_what_was_typed_is_kept(
+    office: Office, settings: Settings
+) -> None:
+    sealed_url = office.draft()
+    for step, approver in enumerate(office.approvers):
+        assert office.decide(approver, sealed_url, "approve", step) == 303
+    signed = office.client.get(f"{sealed_url}/document.pdf").content
+    csrf = office.as_(office.drafter)
+    data = {**TEMPLATE, "source": "upload", "title": "再起案の件", "csrf_token": csrf}
+    refused = office.client.post(
+        f"{BASE}/new", data=data, files={"file": ("signed.pdf", signed, "application/pdf")}
+    )
+    assert refused.status_code == 422
+    page = Page(refused.text)
+    assert "すでに署名されています" in page.by_id("file-error").text
+    assert page.by_id("title").attrs["value"] == "再起案の件"
+    no_route = {**TEMPLATE, "csrf_token": csrf, "step_1": "", "step_2": "", "step_3": ""}
+    answer = office.client.post(f"{BASE}/new", data=no_route)
+    assert answer.status_code == 422
+    assert "決裁者" in Page(answer.text).find(class_="error-summary").text
+    assert Page(answer.text).by_id("text").text.startswith("公用車を一台購入したい")
